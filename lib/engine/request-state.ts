@@ -1,0 +1,23 @@
+import type { RequestSession } from './session-data';
+
+/**
+ * Where the middleware keeps its per-request bookkeeping on `req` (a symbol: never serialized,
+ * never clashes with user properties).
+ * @internal
+ */
+export const SESSION_STATE = Symbol('nest-session.state');
+
+/**
+ * What a {@link Session} asks of the middleware that created it.
+ * @internal
+ */
+export interface SessionLifecycle {
+  /** Per-operation store timeout in milliseconds (undefined: none). */
+  readonly storeTimeout: number | undefined;
+  /** Called before an explicit save of the request's current session: records what is being saved. */
+  beforeSave(session: RequestSession): void;
+  /** Creates a new session (new id, data and cookie) on the request. */
+  generate(): void;
+  /** True when the session was loaded from the store for this request (not created by it). */
+  readonly loadedFromStore: boolean;
+}

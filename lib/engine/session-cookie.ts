@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import { parse } from 'cookie';
+import { deprecate } from './deprecate';
+import type { SessionRequest } from './session-data';
+import { type SecretKey, signValue, unsignWithAny } from './signature';
+
+const SIGNED_PREFIX = 's:';
+
+function unsignPrefixed(value: unknown, secrets: readonly SecretKey[]): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
+  return unsignWithAny(value.slice(SIGNED_PREFIX.length), secrets) || undefined;
+}
+
+/**
+ * The session id carried by the request's cookie, verified against the secrets, or `undefined`.
+ * Reads the raw `Cookie` header first; falls back to cookie-parser's `req.signedCookies` and
+ * `req.cookies` as express-session does. Unsigned values are never accepted.
+ */
+export function readSessionId(
+  req: SessionRequest,
+  name: string,
+  secrets: readonly SecretKey[],
+): string | undefined {
+  let id: string | undefined;
+  const header = req.headers.cookie;
+  // Cheap pre-check: most requests without our cookie skip the parse entirely.
+  if (header && header.includes(name)) id = unsignPrefixed(parse(header)[name], secrets);
+
+  if (!id && req.signedCookies) {
+    const value = req.signedCookies[name];
+    if (typeof value === 'string' && value) {
+      deprecate('cookie should be available in req.headers.cookie');
+      id = value;
+    }
+  }
+  if (!id && req.cookies) {
+    id = unsignPrefixed(req.cookies[name], secrets);
+    if (id) deprecate('cookie should be available in req.headers.cookie');
+  }
+  return id || undefined;
+}
+
+/** The cookie value for an id: `s:` + the signed id. */
+export function signedCookieValue(id: string, secret: SecretKey): string {
+  return SIGNED_PREFIX + signValue(id, secret);
+}
+
+/** Adds a `Set-Cookie` line after any already set on the response. */
+export function appendSetCookie(res: ServerResponse, line: string): void {
+  const previous = res.getHeader('Set-Cookie');
+  const lines =
+    previous === undefined
+      ? line
+      : Array.isArray(previous)
+        ? [...previous, line]
+        : [String(previous), line];
+  res.setHeader('Set-Cookie', lines);
+}

@@ -1,0 +1,12 @@
+import { randomBytes } from 'node:crypto';
+
+/** Number of random bytes in a default session id (192 bits, as express-session / uid-safe). */
+export const SESSION_ID_BYTES = 24;
+
+/**
+ * The default `genid`: 24 bytes from the CSPRNG, base64url without padding (32 characters of
+ * `[A-Za-z0-9_-]`), byte-for-byte the format express-session's uid-safe produces.
+ */
+export function generateSessionId(): string {
+  return randomBytes(SESSION_ID_BYTES).toString('base64url');
+}

@@ -1,0 +1,607 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serialize } from 'cookie';
+import { Cookie, type CookieOptions } from './cookie';
+import { EMPTY_FINGERPRINT, fingerprint } from './fingerprint';
+import { onHeaders } from './on-headers';
+import { requestPath } from './request-path';
+import { SESSION_STATE, type SessionLifecycle } from './request-state';
+import { isSecureRequest } from './secure-request';
+import { Session, inflateSession } from './session';
+import { appendSetCookie, readSessionId, signedCookieValue } from './session-cookie';
+import type { RequestSession, SessionRecord, SessionRequest } from './session-data';
+import {
+  type ResolvedSessionOptions,
+  type SessionOptions,
+  resolveSessionOptions,
+} from './session-options';
+import type { SecretKey } from './signature';
+import { callStore } from '../stores/store-call';
+
+/** Connect-style `next`. */
+export type NextFunction = (err?: unknown) => void;
+
+/** The session middleware: `(req, res, next)`, usable with Express, Connect or plain `node:http`. */
+export type SessionMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction,
+) => void;
+
+type EndFunction = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+type WriteFunction = (this: ServerResponse, ...args: unknown[]) => boolean;
+type Chunk = string | Buffer | Uint8Array | undefined | null;
+type Callback = (() => void) | undefined;
+
+/** A store error (as opposed to bad session data) in strict mode: answered with 503. */
+const STORE_UNAVAILABLE = 503;
+const UNSERIALIZABLE = 500;
+
+function isRecord(value: unknown): value is SessionRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A stored record the engine can turn into a session (used with `discardInvalidRecords`). */
+function isUsableRecord(value: unknown): value is SessionRecord {
+  if (!isRecord(value) || !isRecord(value.cookie)) return false;
+  const expires = value.cookie.expires;
+  if (expires === null || expires === undefined || expires === false) return true;
+  const at = new Date(expires as string).getTime();
+  return !Number.isNaN(at) && at > Date.now();
+}
+
+/**
+ * Creates the session middleware with express-session 1.19 behaviour (see the README's
+ * "Differences from express-session" for what it does better).
+ */
+export function createSessionMiddleware(options?: SessionOptions): SessionMiddleware {
+  return new SessionEngine(resolveSessionOptions(options)).middleware;
+}
+
+/**
+ * The engine behind the middleware: options resolved once, the store's connection state, and
+ * the per-request handling.
+ * @internal
+ */
+export class SessionEngine {
+  /** The middleware function (bound). */
+  readonly middleware: SessionMiddleware;
+  /** Whether the store said it is connected (`'connect'`/`'disconnect'` events). */
+  storeReady = true;
+  /** Whether the store has `touch` (checked once, as express-session does). */
+  readonly storeImplementsTouch: boolean;
+
+  constructor(readonly options: ResolvedSessionOptions) {
+    const store = options.store;
+    if (typeof store.on !== 'function') throw new TypeError('store.on is not a function');
+    store.on('disconnect', () => {
+      this.storeReady = false;
+    });
+    store.on('connect', () => {
+      this.storeReady = true;
+    });
+    this.storeImplementsTouch = typeof store.touch === 'function';
+    // Store#regenerate calls store.generate(req). Dispatch to the middleware that is handling
+    // that request, so several middleware sharing one store do not overwrite each other.
+    store.generate = ((req: SessionRequest) => {
+      const context = (req as ContextRequest)[SESSION_STATE];
+      if (context) context.generate();
+      else
+        new RequestContext(
+          this,
+          req,
+          undefined,
+          undefined,
+          this.cookieOptionsFor(req),
+          [],
+        ).generate();
+    }) as never;
+    this.middleware = (req, res, next) => this.handle(req as SessionRequest, res, next);
+  }
+
+  /** The cookie options for a request (the function form is called once per request). */
+  cookieOptionsFor(req: SessionRequest): CookieOptions {
+    const cookie = this.options.cookie;
+    return typeof cookie === 'function' ? cookie(req) : cookie;
+  }
+
+  private handle(req: SessionRequest, res: ServerResponse, next: NextFunction): void {
+    if (req.session) return next();
+    if (!this.storeReady) return next();
+    const o = this.options;
+    const cookieOptions = this.cookieOptionsFor(req);
+    if (!requestPath(req).startsWith(cookieOptions.path || '/')) return next();
+
+    const secrets = o.secrets ?? (req.secret ? [req.secret] : undefined);
+    if (!secrets) return next(new Error('secret option required for sessions'));
+
+    req.sessionStore = o.store;
+    const cookieId = readSessionId(req, o.name, secrets);
+    const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
+    (req as ContextRequest)[SESSION_STATE] = context;
+
+    if (!cookieId) {
+      if (!o.saveUninitialized) {
+        // Nothing to do unless the handler uses the session: create it on first access.
+        context.defineLazySession();
+        return next();
+      }
+      req.sessionID = undefined;
+      context.hook();
+      context.generateSession();
+      return next();
+    }
+    req.sessionID = cookieId;
+    context.hook();
+    context.load(cookieId);
+  }
+}
+
+type ContextRequest = SessionRequest & { [SESSION_STATE]?: RequestContext };
+
+/**
+ * Per-request bookkeeping: what was loaded, what was saved, and the response hooks that save,
+ * touch, destroy and set the cookie at the right moment.
+ * @internal
+ */
+class RequestContext implements SessionLifecycle {
+  originalId: string | undefined;
+  originalHash: string | undefined;
+  savedId: string | undefined;
+  savedHash: string | undefined;
+  touched = false;
+  headersHandled = false;
+  cookieSent = false;
+  hooked = false;
+  loadedFromStore = false;
+  loadFailed = false;
+
+  constructor(
+    private readonly engine: SessionEngine,
+    private readonly req: SessionRequest,
+    private readonly res: ServerResponse | undefined,
+    private readonly next: NextFunction | undefined,
+    private readonly cookieOptions: CookieOptions,
+    private readonly secrets: readonly SecretKey[],
+    private readonly cookieId?: string,
+  ) {}
+
+  get storeTimeout(): number | undefined {
+    return this.engine.options.storeTimeout;
+  }
+
+  /** Store-level generation: new id, new Session, new Cookie (with `'auto'` values resolved). */
+  generate(): void {
+    const req = this.req;
+    const o = this.engine.options;
+    req.sessionID = o.genid(req);
+    const session = new Session(req) as RequestSession;
+    const cookie = new Cookie(this.cookieOptions);
+    const secure =
+      this.cookieOptions.secure === 'auto' || this.cookieOptions.sameSite === 'auto'
+        ? isSecureRequest(req, o.proxy)
+        : false;
+    if (this.cookieOptions.secure === 'auto') cookie.secure = secure;
+    if (this.cookieOptions.sameSite === 'auto') cookie.sameSite = secure ? 'none' : 'lax';
+    session.cookie = cookie;
+    req.session = session;
+  }
+
+  /** Request-level generation: also records the new session as the request's original state. */
+  generateSession(): void {
+    this.generate();
+    this.originalId = this.req.sessionID;
+    this.originalHash = EMPTY_FINGERPRINT;
+  }
+
+  beforeSave(session: RequestSession): void {
+    this.savedHash = fingerprint(session);
+    this.savedId = session.id;
+  }
+
+  /** `req.session` and `req.sessionID` that create the session on first access. */
+  defineLazySession(): void {
+    const req = this.req;
+    const materialize = (): void => {
+      delete req.session;
+      delete req.sessionID;
+      req.sessionID = undefined;
+      if (this.res && !this.res.headersSent) this.hook();
+      this.generateSession();
+    };
+    const define = (key: 'session' | 'sessionID'): void => {
+      Object.defineProperty(req, key, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          materialize();
+          return req[key];
+        },
+        set(value: unknown) {
+          Object.defineProperty(req, key, {
+            configurable: true,
+            enumerable: true,
+            writable: true,
+            value,
+          });
+        },
+      });
+    };
+    define('session');
+    define('sessionID');
+  }
+
+  load(sid: string): void {
+    const o = this.engine.options;
+    const next = this.next as NextFunction;
+    callStore<SessionRecord | null | undefined>(
+      o.store,
+      'get',
+      [sid],
+      o.storeTimeout,
+      (err, data) => {
+        if (err && (err as { code?: unknown }).code !== 'ENOENT') {
+          this.loadFailed = true;
+          return next(err);
+        }
+        try {
+          if (err || !data) {
+            this.generateSession();
+          } else if (o.discardInvalidRecords && !isUsableRecord(data)) {
+            callStore(o.store, 'destroy', [sid], o.storeTimeout, (e) => {
+              if (e) this.reportLate(e);
+            });
+            this.generateSession();
+          } else {
+            this.inflate(data);
+          }
+        } catch (e) {
+          return next(e);
+        }
+        next();
+      },
+    );
+  }
+
+  private inflate(data: SessionRecord): void {
+    const req = this.req;
+    inflateSession(this.engine.options.store, req, data);
+    this.originalId = req.sessionID;
+    this.originalHash = fingerprint(data);
+    if (!this.engine.options.resave) {
+      this.savedHash = this.originalHash;
+      this.savedId = this.originalId;
+    }
+    this.loadedFromStore = true;
+  }
+
+  // --- decision rules (express-session 3.8, with savedId so a regenerated session saved
+  // explicitly is not written twice) ---
+
+  private isModified(session: RequestSession): boolean {
+    return this.originalId !== session.id || this.originalHash !== fingerprint(session);
+  }
+
+  private isSaved(session: RequestSession): boolean {
+    return this.savedId === session.id && this.savedHash === fingerprint(session);
+  }
+
+  private shouldSave(session: RequestSession): boolean {
+    const id = this.req.sessionID;
+    if (typeof id !== 'string') return false;
+    return !this.engine.options.saveUninitialized && !this.savedHash && this.cookieId !== id
+      ? this.isModified(session)
+      : !this.isSaved(session);
+  }
+
+  private shouldDestroy(): boolean {
+    return (
+      Boolean(this.req.sessionID) &&
+      this.engine.options.unset === 'destroy' &&
+      this.req.session == null &&
+      !this.loadFailed
+    );
+  }
+
+  private shouldSetCookie(session: RequestSession): boolean {
+    const o = this.engine.options;
+    const id = this.req.sessionID;
+    if (typeof id !== 'string') return false;
+    return this.cookieId !== id
+      ? o.saveUninitialized || this.isModified(session)
+      : o.rolling || (session.cookie.expires != null && this.isModified(session));
+  }
+
+  /** Whether the cookie may go out on this request (a `Secure` cookie needs a secure request). */
+  private cookieAllowed(session: RequestSession): boolean {
+    return !session.cookie.secure || isSecureRequest(this.req, this.engine.options.proxy);
+  }
+
+  /**
+   * A session that did not come from the request's cookie and whose cookie is not (or will not
+   * be) sent: storing it would leave a record nobody can ever use.
+   */
+  private isOrphan(session: RequestSession): boolean {
+    if (this.cookieId === this.req.sessionID) return false;
+    if (this.res?.headersSent || this.headersHandled) return !this.cookieSent;
+    return !(this.shouldSetCookie(session) && this.cookieAllowed(session));
+  }
+
+  // --- response hooks ---
+
+  /** Reports an error that can no longer change the response. */
+  reportLate(err: unknown): void {
+    const onError = this.engine.options.onError;
+    if (onError) onError(err, this.req);
+    else if (this.next) setImmediate(this.next, err);
+  }
+
+  /** Decides and sets the cookie; runs once, just before the headers are written. */
+  private setCookieHeader(throwErrors: boolean): void {
+    if (this.headersHandled) return;
+    this.headersHandled = true;
+    const session = this.req.session;
+    if (!session) return;
+    try {
+      if (!this.shouldSetCookie(session) || !this.cookieAllowed(session)) return;
+      if (!this.touched) {
+        session.touch();
+        this.touched = true;
+      }
+      const value = signedCookieValue(this.req.sessionID as string, this.secrets[0] as SecretKey);
+      const line = serialize(
+        this.engine.options.name,
+        value,
+        session.cookie.data as Parameters<typeof serialize>[2],
+      );
+      appendSetCookie(this.res as ServerResponse, line);
+      this.cookieSent = true;
+    } catch (err) {
+      if (throwErrors) throw err;
+      this.reportLate(err);
+    }
+  }
+
+  /** Installs the header hook and the `res.end` patch (once). */
+  hook(): void {
+    if (this.hooked) return;
+    this.hooked = true;
+    const res = this.res as ServerResponse;
+    onHeaders(res, () => this.setCookieHeader(false));
+    const originalEnd = res.end as unknown as EndFunction;
+    const originalWrite = res.write as unknown as WriteFunction;
+    let ended = false;
+    const finish = (chunk: unknown, encoding: unknown, callback: unknown): unknown =>
+      this.engine.options.strictWrites && !res.headersSent
+        ? this.endStrict(
+            originalEnd,
+            chunk as Chunk,
+            encoding as BufferEncoding,
+            callback as Callback,
+          )
+        : this.endCompatible(
+            originalEnd,
+            originalWrite,
+            chunk as Chunk,
+            encoding as BufferEncoding,
+            callback as Callback,
+          );
+    res.end = function end(
+      this: ServerResponse,
+      chunk?: unknown,
+      encoding?: unknown,
+      callback?: unknown,
+    ) {
+      if (ended) return false;
+      ended = true;
+      if (typeof chunk === 'function') return finish(undefined, undefined, chunk);
+      if (typeof encoding === 'function') return finish(chunk, undefined, encoding);
+      return finish(chunk, encoding, callback);
+    } as unknown as ServerResponse['end'];
+  }
+
+  /** Ends the response with the original `end`, passing the caller's callback along. */
+  private endWith(
+    originalEnd: EndFunction,
+    chunk: Chunk,
+    encoding: BufferEncoding | undefined,
+    callback: Callback,
+  ): unknown {
+    const res = this.res as ServerResponse;
+    return callback
+      ? originalEnd.call(res, chunk, encoding, callback)
+      : originalEnd.call(res, chunk, encoding);
+  }
+
+  /**
+   * express-session's end: start the store operation, flush the headers and all but the end of
+   * the body, and finish the response when the store answers. Store errors go to `next` after.
+   */
+  private endCompatible(
+    originalEnd: EndFunction,
+    originalWrite: WriteFunction,
+    chunk: Chunk,
+    encoding: BufferEncoding | undefined,
+    callback: Callback,
+  ): unknown {
+    const req = this.req;
+    const res = this.res as ServerResponse;
+    const o = this.engine.options;
+    let pending = true;
+    let ret: unknown;
+
+    const writeEnd = (): void => {
+      if (pending) {
+        ret = this.endWith(originalEnd, chunk, encoding, callback);
+        pending = false;
+      } else if (callback) {
+        originalEnd.call(res, callback);
+      } else {
+        originalEnd.call(res);
+      }
+    };
+    const answered = (err?: unknown): void => {
+      if (err) this.reportLate(err);
+      writeEnd();
+    };
+    const writeTop = (): unknown => {
+      if (!pending) return ret;
+      if (!res.headersSent) res.writeHead(res.statusCode);
+      if (chunk == null) {
+        ret = true;
+        return ret;
+      }
+      const contentLength = Number(res.getHeader('Content-Length'));
+      if (!Number.isNaN(contentLength) && contentLength > 0) {
+        // Hold the last byte back: with a fixed length the client would see a complete
+        // response (and send its next request) before the store write finished.
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding);
+        encoding = undefined;
+        if (buffer.length !== 0) {
+          ret = originalWrite.call(res, buffer.subarray(0, buffer.length - 1));
+          chunk = buffer.subarray(buffer.length - 1);
+          return ret;
+        }
+        chunk = buffer;
+      }
+      ret = originalWrite.call(res, chunk, encoding);
+      pending = false;
+      return ret;
+    };
+
+    let started = false;
+    try {
+      if (this.shouldDestroy()) {
+        started = true;
+        callStore(o.store, 'destroy', [req.sessionID], o.storeTimeout, answered);
+        return writeTop();
+      }
+      const session = req.session;
+      if (!session) return this.endWith(originalEnd, chunk, encoding, callback);
+      if (!this.touched) {
+        session.touch();
+        this.touched = true;
+      }
+      if (this.shouldSave(session)) {
+        if (this.isOrphan(session)) return this.endWith(originalEnd, chunk, encoding, callback);
+        started = true;
+        session.save(answered);
+        return writeTop();
+      }
+      if (
+        this.engine.storeImplementsTouch &&
+        this.cookieId === req.sessionID &&
+        typeof req.sessionID === 'string'
+      ) {
+        started = true;
+        callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, answered);
+        return writeTop();
+      }
+    } catch (err) {
+      if (started) throw err;
+      this.reportLate(err);
+    }
+    return this.endWith(originalEnd, chunk, encoding, callback);
+  }
+
+  /**
+   * Strict mode (`strictWrites`): the cookie is decided and the store written before anything is
+   * sent; a failed write turns the response into a clear error, so a response that completed
+   * normally means the write is in the store.
+   */
+  private endStrict(
+    originalEnd: EndFunction,
+    chunk: Chunk,
+    encoding: BufferEncoding | undefined,
+    callback: Callback,
+  ): unknown {
+    const req = this.req;
+    const res = this.res as ServerResponse;
+    const o = this.engine.options;
+    const previousCookies = res.getHeader('Set-Cookie');
+    const succeed = (): unknown => this.endWith(originalEnd, chunk, encoding, callback);
+    const fail = (err: unknown, status: number): void => {
+      if (previousCookies === undefined) res.removeHeader('Set-Cookie');
+      else res.setHeader('Set-Cookie', previousCookies);
+      this.reportStrict(err);
+      this.sendError(originalEnd, status, callback);
+    };
+    const afterWrite = (err?: unknown): void => {
+      if (err) fail(err, STORE_UNAVAILABLE);
+      else succeed();
+    };
+
+    let started = false;
+    try {
+      if (this.shouldDestroy()) {
+        started = true;
+        callStore(o.store, 'destroy', [req.sessionID], o.storeTimeout, afterWrite);
+        return res;
+      }
+      const session = req.session;
+      if (!session) return succeed();
+      if (!this.touched) {
+        session.touch();
+        this.touched = true;
+      }
+      this.setCookieHeader(true);
+      if (this.shouldSave(session)) {
+        if (this.isOrphan(session)) return succeed();
+        started = true;
+        session.save(afterWrite);
+        return res;
+      }
+      if (
+        this.engine.storeImplementsTouch &&
+        this.cookieId === req.sessionID &&
+        typeof req.sessionID === 'string'
+      ) {
+        started = true;
+        // A failed touch only delays the sliding expiry: the data is intact, so the response stands.
+        callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, (err) => {
+          if (err) this.reportStrict(err);
+          succeed();
+        });
+        return res;
+      }
+    } catch (err) {
+      if (started) throw err;
+      fail(err, UNSERIALIZABLE);
+      return res;
+    }
+    return succeed();
+  }
+
+  private reportStrict(err: unknown): void {
+    const onError = this.engine.options.onError;
+    if (onError) onError(err, this.req);
+    else console.error('nest-session:', err);
+  }
+
+  /** Replaces the response that was about to go out with a JSON error (headers not yet sent). */
+  private sendError(originalEnd: EndFunction, status: number, callback: Callback): void {
+    const res = this.res as ServerResponse;
+    const unavailable = status === STORE_UNAVAILABLE;
+    const body = JSON.stringify({
+      statusCode: status,
+      message: unavailable
+        ? 'Session store unavailable'
+        : 'Session data could not be saved: it is not serializable',
+      error: unavailable ? 'Service Unavailable' : 'Internal Server Error',
+    });
+    for (const name of [
+      'Content-Length',
+      'Content-Type',
+      'Content-Encoding',
+      'ETag',
+      'Last-Modified',
+    ]) {
+      res.removeHeader(name);
+    }
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.setHeader('Cache-Control', 'no-store');
+    if (unavailable) res.setHeader('Retry-After', '1');
+    this.endWith(originalEnd, body, 'utf8', callback);
+  }
+}

@@ -1,0 +1,149 @@
+import type { CookieOptions } from './cookie';
+import { deprecate } from './deprecate';
+import type { ProxySetting } from './secure-request';
+import type { SessionRequest } from './session-data';
+import { generateSessionId } from './session-id';
+import type { SecretKey } from './signature';
+import { MemoryStore } from '../stores/memory-store';
+import type { StoreLike } from '../stores/store-like';
+
+/** The session engine's options: express-session's, plus a few of our own (marked). */
+export interface SessionOptions {
+  /**
+   * Key(s) that sign the session cookie. With an array the first signs and all verify, so a new
+   * secret can be put first while old cookies stay valid.
+   */
+  secret?: SecretKey | SecretKey[];
+  /** Cookie name. Default `'connect.sid'`. */
+  name?: string;
+  /** @deprecated legacy alias of `name`. */
+  key?: string;
+  /** Cookie settings, or a function of the request returning them (called once per request). */
+  cookie?: CookieOptions | ((req: SessionRequest) => CookieOptions);
+  /** Generates a new session id. Default: 24 random bytes, base64url (32 characters). */
+  genid?: (req: SessionRequest) => string;
+  /** How to tell whether the request is HTTPS behind a proxy (see {@link ProxySetting}). */
+  proxy?: ProxySetting;
+  /** Write an unchanged loaded session back to the store on every request. */
+  resave?: boolean;
+  /** Send the cookie (refreshing its expiry) on every response for an existing session. */
+  rolling?: boolean;
+  /** Store and send a cookie for new sessions even when nothing was put in them. */
+  saveUninitialized?: boolean;
+  /** The session store. Default: a new {@link MemoryStore}. */
+  store?: StoreLike;
+  /** What to do when `req.session` is removed during the request: `'keep'` (default) or `'destroy'`. */
+  unset?: 'destroy' | 'keep';
+  /**
+   * (ours) Milliseconds after which a store operation that has not answered fails with a
+   * `StoreTimeoutError`. Default: none (express-session's behaviour).
+   */
+  storeTimeout?: number;
+  /**
+   * (ours) Finish the store write before the response's headers go out, and answer 503 when it
+   * fails, instead of express-session's "send, then report the error". Default `false`.
+   */
+  strictWrites?: boolean;
+  /**
+   * (ours) A stored record without a usable `cookie` gives a fresh session and is deleted,
+   * instead of failing the request. Default `false`.
+   */
+  discardInvalidRecords?: boolean;
+  /**
+   * (ours) Receives errors that cannot reach the response any more (a failed touch in strict
+   * mode, a store write that failed after the headers were sent). Default: passed to `next(err)`
+   * as express-session does.
+   */
+  onError?: (err: unknown, req: SessionRequest) => void;
+}
+
+/** The options after defaults and validation. @internal */
+export interface ResolvedSessionOptions {
+  readonly secrets: readonly SecretKey[] | undefined;
+  readonly name: string;
+  readonly cookie: CookieOptions | ((req: SessionRequest) => CookieOptions);
+  readonly genid: (req: SessionRequest) => string;
+  readonly proxy: ProxySetting;
+  readonly resave: boolean;
+  readonly rolling: boolean;
+  readonly saveUninitialized: boolean;
+  readonly store: StoreLike;
+  readonly storeCreated: boolean;
+  readonly unset: 'destroy' | 'keep';
+  readonly storeTimeout: number | undefined;
+  readonly strictWrites: boolean;
+  readonly discardInvalidRecords: boolean;
+  readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
+}
+
+const MEMORY_STORE_WARNING =
+  'Warning: nest-session is using its in-process MemoryStore in production.\n' +
+  'Sessions live in this process only: they are lost on restart and not shared between\n' +
+  'instances. Use a shared store such as RedisStore when you run more than one instance.';
+
+/**
+ * Applies express-session's defaults and validation (same messages, same deprecation notices).
+ * @internal
+ */
+export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSessionOptions {
+  const genid = options.genid || generateSessionId;
+  if (typeof genid !== 'function') throw new TypeError('genid option must be a function');
+
+  let resave = options.resave;
+  if (resave === undefined) {
+    deprecate('undefined resave option; provide resave option');
+    resave = true;
+  }
+  let saveUninitialized = options.saveUninitialized;
+  if (saveUninitialized === undefined) {
+    deprecate('undefined saveUninitialized option; provide saveUninitialized option');
+    saveUninitialized = true;
+  }
+
+  const unset = options.unset;
+  if (unset && unset !== 'destroy' && unset !== 'keep') {
+    throw new TypeError('unset option must be "destroy" or "keep"');
+  }
+
+  const secret = options.secret;
+  let secrets: SecretKey[] | undefined;
+  if (Array.isArray(secret)) {
+    if (secret.length === 0)
+      throw new TypeError('secret option array must contain one or more strings');
+    secrets = secret;
+  } else if (secret) {
+    secrets = [secret];
+  } else {
+    deprecate('req.secret; provide secret option');
+  }
+
+  const storeTimeout = options.storeTimeout;
+  if (storeTimeout !== undefined && (typeof storeTimeout !== 'number' || !(storeTimeout >= 0))) {
+    throw new TypeError('storeTimeout option must be a number of milliseconds >= 0');
+  }
+
+  let store = options.store;
+  const storeCreated = !store;
+  if (!store) store = new MemoryStore();
+  if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
+    console.warn(MEMORY_STORE_WARNING);
+  }
+
+  return {
+    secrets,
+    name: options.name || options.key || 'connect.sid',
+    cookie: options.cookie || {},
+    genid,
+    proxy: options.proxy,
+    resave: Boolean(resave),
+    rolling: Boolean(options.rolling),
+    saveUninitialized: Boolean(saveUninitialized),
+    store,
+    storeCreated,
+    unset: unset === 'destroy' ? 'destroy' : 'keep',
+    storeTimeout: storeTimeout || undefined,
+    strictWrites: Boolean(options.strictWrites),
+    discardInvalidRecords: Boolean(options.discardInvalidRecords),
+    onError: options.onError,
+  };
+}

@@ -1,0 +1,188 @@
+import type { Cookie } from './cookie';
+import { NodeCallback } from './node-callback';
+import { SESSION_STATE, SessionLifecycle } from './request-state';
+import type { RequestSession, SessionRecord, SessionRequest } from './session-data';
+import { SessionPromise } from './session-promise';
+import { callStore } from '../stores/store-call';
+import type { StoreLike } from '../stores/store-like';
+import { createSessionFromRecord, Store } from '../stores/store';
+
+function lifecycleOf(req: SessionRequest): SessionLifecycle | undefined {
+  return (req as SessionRequest & { [SESSION_STATE]?: SessionLifecycle })[SESSION_STATE];
+}
+
+function storeOf(session: Session): StoreLike {
+  const store = session.req.sessionStore;
+  if (!store) throw new TypeError('session has no store (req.sessionStore is not set)');
+  return store;
+}
+
+/**
+ * Turns a stored record into `req.session`, through the store's own `createSession` when the
+ * store is built on our {@link Store}, and through our own logic otherwise (so `req.session` is
+ * always one of our sessions, even for stores built on express-session's base).
+ * @internal
+ */
+export function inflateSession(
+  store: StoreLike,
+  req: SessionRequest,
+  data: SessionRecord,
+): RequestSession {
+  return store instanceof Store
+    ? (store as Store).createSession(req, data)
+    : createSessionFromRecord(req, data);
+}
+
+/** Runs `start` with the caller's callback (returning the session) or as a {@link SessionPromise}. */
+function operation<S extends Session>(
+  session: S,
+  callback: NodeCallback | undefined,
+  start: (done: NodeCallback) => void,
+): S | SessionPromise<S> {
+  if (typeof callback === 'function') {
+    start(callback);
+    return session;
+  }
+  return SessionPromise.run(session, start);
+}
+
+/**
+ * A session: `req.session`. Its enumerable own properties are the session data plus `cookie`;
+ * `id` and `req` are read-only and non-enumerable. Behaves like express-session's `Session`;
+ * in addition every I/O method returns a promise when called without a callback.
+ */
+export class Session {
+  /** The session id (fixed at construction; equals `req.sessionID`). */
+  declare readonly id: string;
+  /** The request this session belongs to. */
+  declare readonly req: SessionRequest;
+  /** The session cookie's settings and expiry. */
+  declare cookie: Cookie;
+
+  /**
+   * @param req the request; its `sessionID` becomes `id`
+   * @param data stored data to copy in: every key not already present on the session (so stored
+   *   keys can shadow neither methods nor `Object.prototype` members)
+   */
+  constructor(req: SessionRequest, data?: object | null) {
+    Object.defineProperty(this, 'req', { value: req });
+    Object.defineProperty(this, 'id', { value: req.sessionID });
+    if (typeof data === 'object' && data !== null) {
+      const target = this as unknown as Record<string, unknown>;
+      for (const prop in data) {
+        if (!(prop in this)) target[prop] = (data as Record<string, unknown>)[prop];
+      }
+    }
+  }
+
+  /** Resets the cookie's expiry to now + `originalMaxAge` (same as {@link Session.resetMaxAge}). */
+  touch(): this {
+    return this.resetMaxAge();
+  }
+
+  /** Resets the cookie's expiry to now + `originalMaxAge`. */
+  resetMaxAge(): this {
+    this.cookie.maxAge = this.cookie.originalMaxAge as number | null;
+    return this;
+  }
+
+  /** Writes the session to the store now. Without a callback, returns an awaitable {@link SessionPromise}. */
+  save(callback: NodeCallback): this;
+  save(): SessionPromise<this>;
+  save(callback?: NodeCallback): this | SessionPromise<this> {
+    return operation(this, callback, (done) => {
+      const req = this.req;
+      const life = lifecycleOf(req);
+      try {
+        if (life && req.session === this) life.beforeSave(this as RequestSession);
+        callStore(storeOf(this), 'set', [this.id, this], life?.storeTimeout, done);
+      } catch (err) {
+        done(err);
+      }
+    });
+  }
+
+  /**
+   * Re-reads the session from the store; `req.session` becomes a new object. Fails with
+   * `failed to load session` when the store no longer has it.
+   */
+  reload(callback: NodeCallback): this;
+  reload(): SessionPromise<this>;
+  reload(callback?: NodeCallback): this | SessionPromise<this> {
+    return operation(this, callback, (done) => {
+      const req = this.req;
+      let store: StoreLike;
+      try {
+        store = storeOf(this);
+      } catch (err) {
+        return done(err);
+      }
+      callStore<SessionRecord | null | undefined>(
+        store,
+        'get',
+        [this.id],
+        lifecycleOf(req)?.storeTimeout,
+        (err, data) => {
+          if (err) return done(err);
+          if (!data) return done(new Error('failed to load session'));
+          try {
+            inflateSession(store, req, data);
+          } catch (e) {
+            return done(e);
+          }
+          done();
+        },
+      );
+    });
+  }
+
+  /** Removes the session from the request and from the store. */
+  destroy(callback: NodeCallback): this;
+  destroy(): SessionPromise<this>;
+  destroy(callback?: NodeCallback): this | SessionPromise<this> {
+    return operation(this, callback, (done) => {
+      const req = this.req;
+      delete req.session;
+      try {
+        callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, done);
+      } catch (err) {
+        done(err);
+      }
+    });
+  }
+
+  /**
+   * Destroys this session and puts a new one (new id, empty data, fresh cookie) on the request.
+   * The new session exists on `req.session` when the callback runs, even if the destroy failed.
+   */
+  regenerate(callback: NodeCallback): this;
+  regenerate(): SessionPromise<this>;
+  regenerate(callback?: NodeCallback): this | SessionPromise<this> {
+    return operation(this, callback, (done) => {
+      const req = this.req;
+      let store: StoreLike;
+      try {
+        store = storeOf(this);
+      } catch (err) {
+        return done(err);
+      }
+      const life = lifecycleOf(req);
+      const own = store.regenerate === undefined || store.regenerate === Store.prototype.regenerate;
+      if (!own) {
+        // A store built on another base (express-session's) or with its own regenerate.
+        (store.regenerate as (r: SessionRequest, cb: NodeCallback) => void).call(store, req, done);
+        return;
+      }
+      callStore(store, 'destroy', [req.sessionID], life?.storeTimeout, (err) => {
+        try {
+          if (life) life.generate();
+          else if (store.generate) (store.generate as (r: SessionRequest) => void)(req);
+          else throw new TypeError('cannot regenerate a session outside the session middleware');
+        } catch (e) {
+          return done(e);
+        }
+        done(err);
+      });
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Anything `crypto.createHmac` accepts as a key: string, Buffer, typed array, DataView or KeyObject. */
+export type SecretKey = Parameters<typeof createHmac>[1];
+
+/** HMAC-SHA256 of `value` under `secret`, standard base64 without padding (cookie-signature 1.x format). */
+function mac(value: string, secret: SecretKey): string {
+  return createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '');
+}
+
+/**
+ * Signs a cookie value: `value + '.' + base64(HMAC-SHA256(secret, value))` without padding.
+ * Same output and error messages as cookie-signature 1.0.
+ */
+export function signValue(value: string, secret: SecretKey): string {
+  if (typeof value !== 'string') throw new TypeError('Cookie value must be provided as a string.');
+  if (secret == null) throw new TypeError('Secret key must be provided.');
+  return value + '.' + mac(value, secret);
+}
+
+/**
+ * Verifies a value produced by {@link signValue}. The candidate is everything before the last `.`.
+ * The comparison is timing-safe. Returns the unsigned value, or `false` when the signature does not match.
+ */
+export function unsignValue(signed: string, secret: SecretKey): string | false {
+  if (typeof signed !== 'string') throw new TypeError('Signed cookie string must be provided.');
+  if (secret == null) throw new TypeError('Secret key must be provided.');
+  const dot = signed.lastIndexOf('.');
+  if (dot < 0) return false;
+  const candidate = signed.slice(0, dot);
+  const given = Buffer.from(signed.slice(dot + 1));
+  const expected = Buffer.from(mac(candidate, secret));
+  return given.length === expected.length && timingSafeEqual(given, expected) ? candidate : false;
+}
+
+/** Tries every secret in order; the first match wins (secret rotation). */
+export function unsignWithAny(signed: string, secrets: readonly SecretKey[]): string | false {
+  for (const secret of secrets) {
+    const value = unsignValue(signed, secret);
+    if (value !== false) return value;
+  }
+  return false;
+}

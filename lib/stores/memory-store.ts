@@ -1,0 +1,243 @@
+import type { NodeCallback } from '../engine/node-callback';
+import type { SessionRecord } from '../engine/session-data';
+import { SessionStore } from './session-store';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most sessions kept; past it the least recently used session is evicted.
+   * Default 100 000. `Infinity` disables the bound.
+   */
+  max?: number;
+  /**
+   * How often expired sessions are swept, in milliseconds (default 60 000; 0 disables the sweep:
+   * expired sessions are then removed only when read). The timer never keeps the process alive.
+   */
+  pruneInterval?: number;
+  /**
+   * Lifetime in milliseconds of a session whose cookie has no expiry (a browser-session cookie),
+   * counted from its last write or touch. Default one day; `Infinity` keeps them until evicted.
+   */
+  ttl?: number;
+}
+
+interface Entry {
+  json: string;
+  /** Epoch ms after which the entry is expired (Infinity: never). */
+  expiresAt: number;
+}
+
+const DEFAULT_MAX = 100_000;
+const DEFAULT_PRUNE_INTERVAL = 60_000;
+const DEFAULT_TTL = 86_400_000;
+
+function checkNumber(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    throw new TypeError(`MemoryStore option ${name} must be a number >= ${min}`);
+  }
+  return value;
+}
+
+function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise<T> | undefined {
+  // Callbacks always run on a later turn (setImmediate), as express-session's MemoryStore does.
+  if (typeof callback === 'function') {
+    let result: T;
+    try {
+      result = run();
+    } catch (err) {
+      setImmediate(callback, err);
+      return undefined;
+    }
+    setImmediate(callback, null, result);
+    return undefined;
+  }
+  return new Promise<T>((resolve, reject) => {
+    let result: T;
+    try {
+      result = run();
+    } catch (err) {
+      setImmediate(reject, err);
+      return;
+    }
+    setImmediate(resolve, result);
+  });
+}
+
+/**
+ * The embedded in-process store, and the default. Unlike express-session's it does not leak:
+ * expired sessions are swept on an unref'd timer, browser-session cookies get a `ttl`, and the
+ * number of sessions is bounded (`max`, least recently used evicted). Each `get` returns a fresh
+ * object. Every method takes an optional callback and otherwise returns a promise.
+ *
+ * It lives in one process: use {@link RedisStore} when several instances serve the same users.
+ */
+export class MemoryStore extends SessionStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly max: number;
+  private readonly ttl: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** @param options see {@link MemoryStoreOptions} */
+  constructor(options: MemoryStoreOptions = {}) {
+    super();
+    this.max = checkNumber('max', options.max, DEFAULT_MAX, 1);
+    this.ttl = checkNumber('ttl', options.ttl, DEFAULT_TTL, 1);
+    const interval = checkNumber('pruneInterval', options.pruneInterval, DEFAULT_PRUNE_INTERVAL, 0);
+    if (interval > 0 && Number.isFinite(interval)) {
+      this.timer = setInterval(() => this.prune(), interval);
+      this.timer.unref();
+    }
+  }
+
+  /** A snapshot of the stored sessions as JSON strings keyed by id (express-session's `sessions`). */
+  get sessions(): Record<string, string> {
+    const out = Object.create(null) as Record<string, string>;
+    for (const [sid, entry] of this.entries) out[sid] = entry.json;
+    return out;
+  }
+
+  /** Reads a session (a fresh object), or `undefined` when missing or expired. */
+  override get(sid: string): Promise<SessionRecord | undefined>;
+  override get(sid: string, callback: NodeCallback<SessionRecord | undefined>): void;
+  override get(sid: string, callback?: NodeCallback<SessionRecord | undefined>) {
+    return answer(callback, () => {
+      const entry = this.lookup(sid);
+      if (!entry) return undefined;
+      // Least-recently-used order: a read moves the entry to the end.
+      this.entries.delete(sid);
+      this.entries.set(sid, entry);
+      return JSON.parse(entry.json) as SessionRecord;
+    });
+  }
+
+  /** Stores a session (serialized with `JSON.stringify`). */
+  override set(sid: string, session: SessionRecord): Promise<void>;
+  override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
+  override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
+    return answer(callback, () => {
+      this.write(sid, JSON.stringify(session), session);
+    });
+  }
+
+  /** Removes a session. */
+  override destroy(sid: string): Promise<void>;
+  override destroy(sid: string, callback: NodeCallback): void;
+  override destroy(sid: string, callback?: NodeCallback) {
+    return answer(callback, () => {
+      this.entries.delete(sid);
+    });
+  }
+
+  /** Refreshes a session's expiry: only its `cookie` is replaced, its data stays as stored. */
+  override touch(sid: string, session: SessionRecord): Promise<void>;
+  override touch(sid: string, session: SessionRecord, callback: NodeCallback): void;
+  override touch(sid: string, session: SessionRecord, callback?: NodeCallback) {
+    return answer(callback, () => {
+      const entry = this.lookup(sid);
+      if (!entry) return;
+      const stored = JSON.parse(entry.json) as SessionRecord;
+      stored.cookie = session.cookie;
+      this.entries.delete(sid);
+      this.write(sid, JSON.stringify(stored), session);
+    });
+  }
+
+  /** All live sessions as an object keyed by id (express-session's shape). */
+  all(): Promise<Record<string, SessionRecord>>;
+  all(callback: NodeCallback<Record<string, SessionRecord>>): void;
+  all(callback?: NodeCallback<Record<string, SessionRecord>>) {
+    return answer(callback, () => {
+      const out = Object.create(null) as Record<string, SessionRecord>;
+      for (const sid of [...this.entries.keys()]) {
+        const entry = this.lookup(sid);
+        if (entry) out[sid] = JSON.parse(entry.json) as SessionRecord;
+      }
+      return out;
+    });
+  }
+
+  /** Ids of the live sessions. */
+  override ids(): Promise<string[]>;
+  override ids(callback: NodeCallback<string[]>): void;
+  override ids(callback?: NodeCallback<string[]>) {
+    return answer(callback, () => {
+      this.prune();
+      return [...this.entries.keys()];
+    });
+  }
+
+  /** Number of live sessions. */
+  override length(): Promise<number>;
+  override length(callback: NodeCallback<number>): void;
+  override length(callback?: NodeCallback<number>) {
+    return answer(callback, () => {
+      this.prune();
+      return this.entries.size;
+    });
+  }
+
+  /** Removes every session. */
+  override clear(): Promise<void>;
+  override clear(callback: NodeCallback): void;
+  override clear(callback?: NodeCallback) {
+    return answer(callback, () => {
+      this.entries.clear();
+    });
+  }
+
+  /** Removes expired sessions now. Returns how many were removed. */
+  prune(): number {
+    const now = Date.now();
+    let removed = 0;
+    for (const [sid, entry] of this.entries) {
+      if (entry.expiresAt <= now) {
+        this.entries.delete(sid);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Stops the sweep timer. The sessions stay readable. */
+  override close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private lookup(sid: string): Entry | undefined {
+    const entry = this.entries.get(sid);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.entries.delete(sid);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private write(sid: string, json: string, session: SessionRecord): void {
+    this.entries.delete(sid);
+    this.entries.set(sid, { json, expiresAt: this.expiryOf(session) });
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+  }
+
+  private expiryOf(session: SessionRecord): number {
+    const expires = session.cookie?.expires as unknown;
+    if (!expires) return Date.now() + this.ttl;
+    const at =
+      expires instanceof Date
+        ? expires.getTime()
+        : typeof expires === 'string' || typeof expires === 'number'
+          ? new Date(expires).getTime()
+          : NaN;
+    return Number.isNaN(at) ? Infinity : at;
+  }
+}

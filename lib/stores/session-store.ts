@@ -1,0 +1,31 @@
+import type { SessionRecord } from '../engine/session-data';
+import { Store } from './store';
+
+/**
+ * The base for promise-style stores, and the Nest DI token of the store the session module runs
+ * on: inject it with `constructor(private readonly store: SessionStore)` to read, list or
+ * destroy sessions (for example to sign a user out everywhere).
+ *
+ * Subclasses implement `get`, `set` and `destroy` returning promises (they may also accept an
+ * optional callback, as {@link MemoryStore} and {@link RedisStore} do). It extends the
+ * express-session {@link Store} base, so it is an EventEmitter with `createSession`, `load` and
+ * `regenerate`, and works with `nest-session/express` too.
+ */
+export abstract class SessionStore extends Store {
+  /** Reads a session by id; resolves `null`/`undefined` when there is none (or it expired). */
+  abstract get(sid: string): Promise<SessionRecord | null | undefined>;
+  /** Writes the whole session; its expiry comes from `session.cookie.expires`. */
+  abstract set(sid: string, session: SessionRecord): Promise<void>;
+  /** Removes a session (resolves also when it did not exist). */
+  abstract destroy(sid: string): Promise<void>;
+  /** Refreshes a session's expiry without rewriting its data. */
+  touch?(sid: string, session: SessionRecord): Promise<void>;
+  /** Lists the ids of the sessions currently stored. */
+  ids?(): Promise<string[]>;
+  /** Counts the sessions currently stored. */
+  length?(): Promise<number>;
+  /** Removes every session of this store. */
+  clear?(): Promise<void>;
+  /** Releases timers or connections the store itself created (never a client you passed in). */
+  close?(): Promise<void> | void;
+}

@@ -1,0 +1,35 @@
+import type { SessionRecord } from '../engine/session-data';
+
+/** Any callback: stores may call it with `(err)` or `(err, result)`. */
+// why any: third-party stores declare their callbacks with every possible signature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCallback = (...args: any[]) => void;
+
+/**
+ * What the engine needs from a store, by duck typing: express-session's store contract.
+ * Callback-style stores (connect-mongo, connect-pg-simple, connect-redis, your own) and
+ * promise-style stores (methods returning promises, such as {@link SessionStore} subclasses)
+ * both fit. The engine never checks `instanceof`.
+ */
+export interface StoreLike {
+  /** Reads a session; `null`/`undefined` (or an error with `code: 'ENOENT'`) means not found. */
+  get(sid: string, callback: AnyCallback): unknown;
+  /** Writes a whole session. */
+  set(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
+  /** Removes a session. */
+  destroy(sid: string, callback: AnyCallback): unknown;
+  /** Refreshes a session's expiry without rewriting its data (optional). */
+  touch?(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
+  /** Lists sessions (optional; never called by the engine). */
+  all?(callback: AnyCallback): unknown;
+  /** Counts sessions (optional). */
+  length?(callback: AnyCallback): unknown;
+  /** Removes every session (optional). */
+  clear?(callback: AnyCallback): unknown;
+  /** Event subscription: the engine listens for `'connect'` and `'disconnect'`. */
+  on(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
+  /** Set by the middleware so that `Store#regenerate` can create the new session. */
+  generate?: (req: never) => void;
+  /** Optional express-session hooks, used when present. */
+  regenerate?(req: never, callback: AnyCallback): unknown;
+}
