@@ -26,7 +26,7 @@ export class SessionPromise<S extends Session = Session> extends Promise<void> {
     const promise = new SessionPromise<S>((resolve, reject) => {
       settle = (err) => (err ? reject(err) : resolve());
     });
-    Object.defineProperty(promise, 'session', { value: session });
+    Reflect.defineProperty(promise, 'session', { value: session });
     void promise.catch(() => undefined);
     start(settle);
     return promise;

@@ -3,6 +3,7 @@ import { inherits } from 'node:util';
 import { Cookie } from '../engine/cookie';
 import { NodeCallback, promiseOrCallback } from '../engine/node-callback';
 import { Session } from '../engine/session';
+import { markLoadedFromStore } from '../engine/session-origin';
 import type { RequestSession, SessionRecord, SessionRequest } from '../engine/session-data';
 import { callStore } from './store-call';
 import type { StoreLike } from './store-like';
@@ -58,6 +59,7 @@ export function createSessionFromRecord(req: SessionRequest, data: SessionRecord
   cookie.originalMaxAge = originalMaxAge;
   (data as { cookie: unknown }).cookie = cookie;
   const session = new Session(req, data) as RequestSession;
+  markLoadedFromStore(session);
   req.session = session;
   return session;
 }
