@@ -154,6 +154,8 @@ class RequestContext implements SessionLifecycle {
   hooked = false;
   loadedFromStore = false;
   loadFailed = false;
+  /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
+  loadedExpires = NaN;
 
   constructor(
     private readonly engine: SessionEngine,
@@ -267,6 +269,8 @@ class RequestContext implements SessionLifecycle {
     inflateSession(this.engine.options.store, req, data);
     this.originalId = req.sessionID;
     this.originalHash = fingerprint(data);
+    const expires = (req.session as RequestSession).cookie.expires;
+    if (expires instanceof Date) this.loadedExpires = expires.getTime();
     if (!this.engine.options.resave) {
       this.savedHash = this.originalHash;
       this.savedId = this.originalId;
@@ -291,6 +295,21 @@ class RequestContext implements SessionLifecycle {
     return !this.engine.options.saveUninitialized && !this.savedHash && this.cookieId !== id
       ? this.isModified(session)
       : !this.isSaved(session);
+  }
+
+  /** Called when the session is not being saved: refresh the store's expiry? */
+  private shouldTouch(session: RequestSession): boolean {
+    const id = this.req.sessionID;
+    if (!this.engine.storeImplementsTouch || typeof id !== 'string' || this.cookieId !== id) {
+      return false;
+    }
+    const touchAfter = this.engine.options.touchAfter;
+    if (touchAfter === 0 || Number.isNaN(this.loadedExpires)) return true;
+    const expires = session.cookie.expires;
+    if (!(expires instanceof Date)) return true;
+    const maxAge = session.cookie.originalMaxAge;
+    const margin = typeof maxAge === 'number' ? Math.min(touchAfter, maxAge / 10) : touchAfter;
+    return expires.getTime() - this.loadedExpires >= margin;
   }
 
   private shouldDestroy(): boolean {
@@ -487,11 +506,7 @@ class RequestContext implements SessionLifecycle {
         session.save(answered);
         return writeTop();
       }
-      if (
-        this.engine.storeImplementsTouch &&
-        this.cookieId === req.sessionID &&
-        typeof req.sessionID === 'string'
-      ) {
+      if (this.shouldTouch(session)) {
         started = true;
         callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, answered);
         return writeTop();
@@ -550,11 +565,7 @@ class RequestContext implements SessionLifecycle {
         session.save(afterWrite);
         return res;
       }
-      if (
-        this.engine.storeImplementsTouch &&
-        this.cookieId === req.sessionID &&
-        typeof req.sessionID === 'string'
-      ) {
+      if (this.shouldTouch(session)) {
         started = true;
         // A failed touch only delays the sliding expiry: the data is intact, so the response stands.
         callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, (err) => {

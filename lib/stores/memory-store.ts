@@ -1,5 +1,6 @@
 import type { NodeCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
+import { isStoredSession } from '../engine/session-origin';
 import { SessionStore } from './session-store';
 
 /** Options of {@link MemoryStore}. */
@@ -121,6 +122,8 @@ export class MemoryStore extends SessionStore {
   override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
   override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
     return answer(callback, () => {
+      // A session read from the store that has since been destroyed (or expired) stays gone.
+      if (isStoredSession(session) && !this.lookup(sid)) return;
       this.write(sid, JSON.stringify(session), session);
     });
   }
