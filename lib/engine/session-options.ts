@@ -93,7 +93,10 @@ const MEMORY_STORE_WARNING =
  * Applies express-session's defaults and validation (same messages, same deprecation notices).
  * @internal
  */
-export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSessionOptions {
+export function resolveSessionOptions(
+  options: SessionOptions = {},
+  warnMemoryStore = true,
+): ResolvedSessionOptions {
   const genid = options.genid || generateSessionId;
   if (typeof genid !== 'function') throw new TypeError('genid option must be a function');
 
@@ -138,7 +141,7 @@ export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSes
   let store = options.store;
   const storeCreated = !store;
   if (!store) store = new MemoryStore();
-  if (process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
+  if (warnMemoryStore && process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
     console.warn(MEMORY_STORE_WARNING);
   }
 

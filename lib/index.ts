@@ -1,0 +1,57 @@
+/**
+ * nest-session: server-side sessions for NestJS.
+ *
+ * The public API, listed name by name. The express-session drop-in lives at `nest-session/express`.
+ */
+
+// Nest module
+export { SessionModule } from './nest/session.module';
+export type {
+  SessionModuleAsyncOptions,
+  SessionModuleForRootOptions,
+  SessionOptionsFactory,
+} from './nest/session.module-definition';
+export type { SessionModuleOptions } from './nest/session-module-options.interface';
+export { SessionOptionsError } from './nest/session-options.error';
+export { Session, SessionId, type SessionValue } from './nest/session.decorators';
+export { SessionGuard } from './nest/session.guard';
+export { RequireSession, OptionalSession } from './nest/require-session.decorator';
+export {
+  SessionRequiredException,
+  SessionStoreUnavailableException,
+} from './nest/session.exceptions';
+
+// Stores
+export { SessionStore } from './stores/session-store';
+export { Store, type StoreConstructor } from './stores/store';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store';
+export { CallbackStoreAdapter } from './stores/callback-store-adapter';
+export { StoreTimeoutError } from './stores/store-call';
+export type { StoreLike } from './stores/store-like';
+export { isStoredSession } from './engine/session-origin';
+
+// Engine types and classes
+export {
+  createSessionMiddleware,
+  type SessionMiddleware,
+  type NextFunction,
+} from './engine/session-middleware';
+export type { SessionOptions } from './engine/session-options';
+export { Session as SessionObject } from './engine/session';
+export { SessionPromise } from './engine/session-promise';
+export {
+  Cookie,
+  type CookieOptions,
+  type CookieData,
+  type CookieSameSite,
+  type CookiePriority,
+} from './engine/cookie';
+export type {
+  SessionData,
+  SessionRecord,
+  RequestSession,
+  SessionRequest,
+} from './engine/session-data';
+export type { SecretKey } from './engine/signature';
+export type { ProxySetting } from './engine/secure-request';
+export type { NodeCallback } from './engine/node-callback';

@@ -1,0 +1,25 @@
+import { applyDecorators, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { SessionData } from '../engine/session-data';
+import { SessionGuard } from './session.guard';
+
+const requiredKeys = Reflector.createDecorator<string[]>();
+const optional = Reflector.createDecorator<boolean>({ transform: () => true });
+
+/**
+ * Requires an existing session holding the given keys (e.g. `@RequireSession('userId')`) on a
+ * handler or a whole controller; applies {@link SessionGuard}. Keys from the controller and the
+ * handler add up.
+ */
+export function RequireSession(
+  ...keys: (keyof SessionData & string)[]
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(requiredKeys(keys), UseGuards(SessionGuard));
+}
+RequireSession.KEY = requiredKeys.KEY;
+
+/** Marks a handler or controller as not needing a session when {@link SessionGuard} is global. */
+export function OptionalSession(): MethodDecorator & ClassDecorator {
+  return optional(true);
+}
+OptionalSession.KEY = optional.KEY;

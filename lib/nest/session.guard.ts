@@ -1,0 +1,64 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { SESSION_STATE } from '../engine/request-state';
+import type { RequestSession, SessionRequest } from '../engine/session-data';
+import { OptionalSession, RequireSession } from './require-session.decorator';
+import { SessionRequiredException } from './session.exceptions';
+
+type StatefulRequest = SessionRequest & { [SESSION_STATE]?: { loadedFromStore?: boolean } };
+
+/**
+ * Lets a request through only when it carries a session that existed before this request (read
+ * from the store, not just created), holding every key named with {@link RequireSession}.
+ * Otherwise throws {@link SessionRequiredException} (401).
+ *
+ * Use it per route (`@UseGuards(SessionGuard)`, or `@RequireSession('userId')` which applies it),
+ * or globally (`{ provide: APP_GUARD, useClass: SessionGuard }`) with {@link OptionalSession} on
+ * public routes. Subclass it to change the check ({@link SessionGuard.isSatisfied}) or the error
+ * ({@link SessionGuard.reject}).
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(protected readonly reflector: Reflector) {}
+
+  /** Nest's guard entry point. */
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride(OptionalSession, targets)) return true;
+    const keys = this.reflector.getAllAndMerge(RequireSession, targets) ?? [];
+    const req = this.getRequest(context);
+    if (!this.hasExistingSession(req)) return this.reject(context, 'A session is required');
+    const session = req.session as RequestSession;
+    if (!this.isSatisfied(session, keys, context)) {
+      return this.reject(context, 'The session lacks what this route requires');
+    }
+    return true;
+  }
+
+  /** The request (override for other transports). */
+  protected getRequest(context: ExecutionContext): SessionRequest {
+    return context.switchToHttp().getRequest<SessionRequest>();
+  }
+
+  /** True when the request's session was loaded from the store (it existed before this request). */
+  protected hasExistingSession(req: SessionRequest): boolean {
+    return (
+      (req as StatefulRequest)[SESSION_STATE]?.loadedFromStore === true && Boolean(req.session)
+    );
+  }
+
+  /** True when every required key is set (neither undefined nor null). Override for custom checks. */
+  protected isSatisfied(
+    session: RequestSession,
+    keys: readonly string[],
+    _context: ExecutionContext,
+  ): boolean {
+    const data = session as unknown as Record<string, unknown>;
+    return keys.every((key) => data[key] !== undefined && data[key] !== null);
+  }
+
+  /** Refuses the request. Override to throw another exception. */
+  protected reject(_context: ExecutionContext, message: string): never {
+    throw new SessionRequiredException(message);
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SESSION_STATE } from '../engine/request-state';
+import type { SessionEngine } from '../engine/session-middleware';
+import { StoreTimeoutError } from '../stores/store-call';
+import type { ResolvedModuleOptions } from './resolve-module-options';
+import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
+import { SessionStoreUnavailableException } from './session.exceptions';
+
+type StatefulRequest = IncomingMessage & { [SESSION_STATE]?: { loadFailed?: boolean } };
+
+/**
+ * Runs the session engine for Nest routes (installed by `SessionModule`, nobody calls `app.use`).
+ * Store failures while loading become a 503 {@link SessionStoreUnavailableException} through
+ * Nest's exception filters (or, with `onStoreError: 'continue'`, a request without a session).
+ * @internal
+ */
+@Injectable()
+export class SessionMiddleware implements NestMiddleware {
+  private readonly logger = new Logger('Session');
+
+  constructor(
+    @Inject(SESSION_ENGINE) private readonly engine: SessionEngine,
+    @Inject(SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
+  ) {}
+
+  use(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void | Promise<void> {
+    let outcome: { err: unknown } | undefined;
+    let settle: ((err: unknown) => void) | undefined;
+    this.engine.middleware(req, res, (err?: unknown) => {
+      if (outcome) {
+        // Reported after the request moved on (express-session reports late store errors so).
+        if (err) this.logger.error(`Session error after the response: ${describe(err)}`);
+        return;
+      }
+      outcome = { err };
+      settle?.(err);
+    });
+    if (outcome) return this.proceed(req, res, outcome.err, next);
+    // The store is loading the session: let Nest await it.
+    return new Promise<void>((resolve, reject) => {
+      settle = (err) => {
+        try {
+          this.proceed(req, res, err, next);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      };
+    });
+  }
+
+  private proceed(req: IncomingMessage, res: ServerResponse, err: unknown, next: () => void): void {
+    if (!err) return next();
+    const storeFailed =
+      err instanceof StoreTimeoutError ||
+      (req as StatefulRequest)[SESSION_STATE]?.loadFailed === true;
+    if (!storeFailed) throw err;
+    if (this.options.onStoreError === 'continue') {
+      this.logger.warn(`Session store failed; serving without a session: ${describe(err)}`);
+      return next();
+    }
+    this.logger.error(`Session store unavailable: ${describe(err)}`);
+    if (!res.headersSent) res.setHeader('Retry-After', '1');
+    throw new SessionStoreUnavailableException(err);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,97 @@
+import type { NodeCallback } from '../engine/node-callback';
+import { promiseOrCallback } from '../engine/node-callback';
+import type { SessionRecord } from '../engine/session-data';
+import { callStore } from './store-call';
+import type { StoreLike } from './store-like';
+import { SessionStore } from './session-store';
+
+/**
+ * Presents any express-session compatible store (callback style, such as connect-pg-simple or
+ * connect-mongo) as a promise-style {@link SessionStore}, so it can be injected and awaited.
+ * Methods the wrapped store lacks reject with a clear error.
+ */
+export class CallbackStoreAdapter extends SessionStore {
+  /** @param store the wrapped store */
+  constructor(readonly store: StoreLike) {
+    super();
+  }
+
+  private call<T>(
+    method: 'get' | 'set' | 'destroy' | 'touch',
+    args: unknown[],
+    cb?: NodeCallback<T>,
+  ) {
+    return promiseOrCallback<T>(cb, (done) =>
+      callStore<T>(this.store, method, args, undefined, done),
+    );
+  }
+
+  private optional<T>(method: 'all' | 'length' | 'clear' | 'ids', cb?: NodeCallback<T>) {
+    return promiseOrCallback<T>(cb, (done) => {
+      const fn = (this.store as unknown as Record<string, unknown>)[method];
+      if (typeof fn !== 'function')
+        return done(new Error(`the session store has no ${method}() method`));
+      let returned: unknown;
+      let answered = false;
+      const once: NodeCallback<T> = (err, value) => {
+        if (answered) return;
+        answered = true;
+        done(err, value);
+      };
+      try {
+        returned = (fn as (cb: NodeCallback<T>) => unknown).call(this.store, once);
+      } catch (err) {
+        return once(err);
+      }
+      if (returned && typeof (returned as PromiseLike<T>).then === 'function') {
+        (returned as PromiseLike<T>).then(
+          (value) => once(undefined, value),
+          (err: unknown) => once(err),
+        );
+      }
+    });
+  }
+
+  /** Reads a session. */
+  override get(sid: string): Promise<SessionRecord | null | undefined> {
+    return this.call<SessionRecord | null | undefined>('get', [sid]) as Promise<
+      SessionRecord | null | undefined
+    >;
+  }
+
+  /** Writes a session. */
+  override set(sid: string, session: SessionRecord): Promise<void> {
+    return this.call<void>('set', [sid, session]) as Promise<void>;
+  }
+
+  /** Removes a session. */
+  override destroy(sid: string): Promise<void> {
+    return this.call<void>('destroy', [sid]) as Promise<void>;
+  }
+
+  /** Refreshes a session's expiry (a no-op when the wrapped store has no touch). */
+  override touch(sid: string, session: SessionRecord): Promise<void> {
+    if (typeof this.store.touch !== 'function') return Promise.resolve();
+    return this.call<void>('touch', [sid, session]) as Promise<void>;
+  }
+
+  /** Ids of the stored sessions (from the wrapped store's `ids()` or `all()`). */
+  override async ids(): Promise<string[]> {
+    if (typeof (this.store as { ids?: unknown }).ids === 'function') {
+      return (await this.optional<string[]>('ids')) as string[];
+    }
+    const all = (await this.optional<unknown>('all')) as unknown;
+    if (Array.isArray(all)) return all.map((s: { id?: string }) => String(s.id));
+    return Object.keys((all ?? {}) as object);
+  }
+
+  /** Number of stored sessions. */
+  override async length(): Promise<number> {
+    return (await this.optional<number>('length')) as number;
+  }
+
+  /** Removes every session. */
+  override async clear(): Promise<void> {
+    await this.optional<void>('clear');
+  }
+}
