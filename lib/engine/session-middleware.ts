@@ -154,6 +154,8 @@ class RequestContext implements SessionLifecycle {
   hooked = false;
   loadedFromStore = false;
   loadFailed = false;
+  /** The cookie attributes of a session destroyed during this request (to clear the cookie). */
+  destroyedCookie: CookieOptions | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
   loadedExpires = NaN;
 
@@ -193,6 +195,13 @@ class RequestContext implements SessionLifecycle {
     this.generate();
     this.originalId = this.req.sessionID;
     this.originalHash = EMPTY_FINGERPRINT;
+  }
+
+  onDestroy(session: RequestSession): void {
+    if (this.cookieId !== undefined && session.id === this.cookieId) {
+      const { domain, path, secure, sameSite, partitioned } = session.cookie;
+      this.destroyedCookie = { domain, path, secure, sameSite, partitioned };
+    }
   }
 
   beforeSave(session: RequestSession): void {
@@ -359,7 +368,10 @@ class RequestContext implements SessionLifecycle {
     if (this.headersHandled) return;
     this.headersHandled = true;
     const session = this.req.session;
-    if (!session) return;
+    if (!session) {
+      if (this.destroyedCookie && this.engine.options.clearCookieOnDestroy) this.clearCookie();
+      return;
+    }
     try {
       if (!this.shouldSetCookie(session) || !this.cookieAllowed(session)) return;
       if (!this.touched) {
@@ -378,6 +390,17 @@ class RequestContext implements SessionLifecycle {
       if (throwErrors) throw err;
       this.reportLate(err);
     }
+  }
+
+  /** Tells the browser to drop the cookie of the session destroyed during this request. */
+  private clearCookie(): void {
+    const attributes = { ...this.destroyedCookie, httpOnly: true, expires: new Date(0) };
+    const line = serialize(
+      this.engine.options.name,
+      '',
+      attributes as Parameters<typeof serialize>[2],
+    );
+    appendSetCookie(this.res as ServerResponse, line);
   }
 
   /** Installs the header hook and the `res.end` patch (once). */

@@ -57,6 +57,12 @@ export interface SessionOptions {
    */
   discardInvalidRecords?: boolean;
   /**
+   * (ours) When the request's session is destroyed (`req.session.destroy()`), also tell the
+   * browser to drop the cookie (an expired `Set-Cookie`). Default `false`: express-session sends
+   * no cookie at all then.
+   */
+  clearCookieOnDestroy?: boolean;
+  /**
    * (ours) Receives errors that cannot reach the response any more (a failed touch in strict
    * mode, a store write that failed after the headers were sent). Default: passed to `next(err)`
    * as express-session does.
@@ -81,6 +87,7 @@ export interface ResolvedSessionOptions {
   readonly touchAfter: number;
   readonly strictWrites: boolean;
   readonly discardInvalidRecords: boolean;
+  readonly clearCookieOnDestroy: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
 
@@ -161,6 +168,7 @@ export function resolveSessionOptions(
     touchAfter,
     strictWrites: Boolean(options.strictWrites),
     discardInvalidRecords: Boolean(options.discardInvalidRecords),
+    clearCookieOnDestroy: Boolean(options.clearCookieOnDestroy),
     onError: options.onError,
   };
 }

@@ -142,6 +142,7 @@ export class Session {
   destroy(callback?: NodeCallback): this | SessionPromise<this> {
     return operation(this, callback, (done) => {
       const req = this.req;
+      if (req.session === this) lifecycleOf(req)?.onDestroy(this as RequestSession);
       delete req.session;
       try {
         callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, done);

@@ -193,6 +193,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       touchAfter: options.touchAfter ?? DEFAULT_TOUCH_AFTER,
       strictWrites: options.strictWrites ?? true,
       discardInvalidRecords: true,
+      clearCookieOnDestroy: true,
       onError: options.onError,
     },
     forRoutes,

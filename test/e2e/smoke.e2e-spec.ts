@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { RequestSession, RequireSession, Session, SessionModule, SessionStore } from '../../lib';
+import {
+  type RequestSession,
+  RequireSession,
+  Session,
+  SessionModule,
+  SessionStore,
+} from '../../lib';
 
 declare module '../../lib' {
   interface SessionData {

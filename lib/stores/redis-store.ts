@@ -1,0 +1,507 @@
+import type { NodeCallback } from '../engine/node-callback';
+import { noop } from '../engine/node-callback';
+import type { SessionRecord } from '../engine/session-data';
+import { isStoredSession } from '../engine/session-origin';
+import type { RedisClientLike, RedisCommands } from './redis-client';
+import { SessionStore } from './session-store';
+
+/** How sessions are turned into Redis values and back (default: `JSON`). */
+export interface RedisStoreSerializer {
+  /** Turns a stored value back into a session (may return a promise). */
+  parse(text: string): unknown;
+  /** Turns a session (its cookie included, through `Cookie#toJSON`) into the stored value. */
+  stringify(session: SessionRecord): string;
+}
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Your ioredis client: a standalone `Redis`, a Sentinel-configured `Redis`, or a `Cluster`.
+   * The store never connects, closes or quits it.
+   */
+  client: RedisClientLike;
+  /** Key prefix: a session is stored under `prefix + sessionId`. Default `'sess:'`. */
+  prefix?: string;
+  /**
+   * Lifetime in seconds of a session whose cookie has no expiry (a browser-session cookie).
+   * Default 86 400 (one day). A function of the session decides the TTL of every session, also of
+   * those with an expiry (as in connect-redis); a result `<= 0` deletes the session.
+   */
+  ttl?: number | ((session: SessionRecord) => number);
+  /** Value format. Default `JSON` (the connect-redis format). */
+  serializer?: RedisStoreSerializer;
+  /** `touch` does nothing (no `EXPIRE`): the expiry only moves when the session is saved. */
+  disableTouch?: boolean;
+  /** Keys get no expiry at all (`SET` without `EX`); `touch` does nothing. */
+  disableTTL?: boolean;
+  /** `COUNT` hint of each `SCAN` batch in `ids`/`all`/`length`/`clear`. Default 100. */
+  scanCount?: number;
+  /**
+   * Milliseconds each Redis command may take before the operation fails with a
+   * {@link RedisStoreError} (`code: 'ESTORETIMEOUT'`). Default 2000; `0` or `Infinity` waits
+   * as long as the client does (ioredis: about 10 s when Redis is down, forever when it is frozen).
+   */
+  timeout?: number;
+}
+
+/** A session as {@link RedisStore.all} returns it: the stored record plus its `id`. */
+export type RedisStoredSession = SessionRecord & { id: string };
+
+/**
+ * The error every failing {@link RedisStore} operation reports: its message names the operation
+ * (`'RedisStore get failed: …'`), `cause` is the client's error when there is one.
+ */
+export class RedisStoreError extends Error {
+  /** `'ESTORETIMEOUT'` when Redis did not answer in time, else `'ESTOREFAILED'`. */
+  readonly code: 'ESTORETIMEOUT' | 'ESTOREFAILED';
+
+  /**
+   * @param operation the store method that failed (`get`, `set`, `touch`, `destroy`, `ids`, …)
+   * @param detail what went wrong
+   * @param options `cause`: the underlying error; `timedOut`: Redis did not answer in time
+   */
+  constructor(
+    readonly operation: string,
+    detail: string,
+    options: { cause?: unknown; timedOut?: boolean } = {},
+  ) {
+    super(
+      `RedisStore ${operation} failed: ${detail}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'RedisStoreError';
+    this.code = options.timedOut ? 'ESTORETIMEOUT' : 'ESTOREFAILED';
+  }
+}
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_TTL = 86_400;
+const DEFAULT_SCAN_COUNT = 100;
+const DEFAULT_TIMEOUT = 2_000;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Escapes the glob characters of a literal key prefix for `SCAN … MATCH`. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** Epoch milliseconds of a cookie `expires` (Date, ISO string or number), NaN when absent/invalid. */
+function expiryOf(session: SessionRecord): number {
+  const expires = (session.cookie as { expires?: unknown } | undefined)?.expires;
+  if (expires instanceof Date) return expires.getTime();
+  if (typeof expires === 'string' || typeof expires === 'number')
+    return new Date(expires).getTime();
+  return NaN;
+}
+
+/** Reports to the callback (on a later tick) or returns the promise (marked handled). */
+function settle<T>(
+  callback: NodeCallback<T> | undefined,
+  promise: Promise<T>,
+): Promise<T> | undefined {
+  if (typeof callback === 'function') {
+    promise.then(
+      (result) => process.nextTick(callback, null, result),
+      (err: unknown) => process.nextTick(callback, err),
+    );
+    return undefined;
+  }
+  // A caller that never awaits (e.g. `session.destroy()` without callback) cannot crash the process.
+  promise.catch(noop);
+  return promise;
+}
+
+/**
+ * The production store: sessions in Redis through your ioredis client (standalone, Sentinel or
+ * Cluster), in the connect-redis format, so switching from connect-redis keeps users signed in.
+ *
+ * - Key `prefix + sid`, value `serializer.stringify(session)` (the cookie included).
+ * - TTL: `ceil((cookie.expires - now) / 1000)` seconds, or `ttl` for cookies without expiry;
+ *   a session already expired is deleted instead of written.
+ * - One command per operation: `get` = `GET`, `set` = `SET … EX` (or `DEL` when expired),
+ *   `touch` = `EXPIRE`, `destroy` = `DEL`. Listing (`ids`/`all`/`length`/`clear`) uses `SCAN`
+ *   batches on every master of a Cluster, never `KEYS` nor cross-slot multi-key commands.
+ * - No resurrection: a session read from the store in this request is saved with `SET … XX`,
+ *   so a save that arrives after a concurrent destroy (logout in another tab) does not bring the
+ *   session back; new sessions are written unconditionally.
+ * - Bounded failure: every command is cut off after `timeout` ms with a {@link RedisStoreError}.
+ *   The client keeps reconnecting on its own; operations succeed again as soon as Redis is back.
+ *   A command cut off while the client was offline may still run when it reconnects (ioredis
+ *   cannot withdraw a queued command); with `XX` a late save never recreates a destroyed session.
+ * - Bad data (not JSON, not an object, no `cookie`, a key of another type) reads as "not found",
+ *   the bad key is deleted (best effort) and a `'warning'` event carries an Error describing it
+ *   (without a `'warning'` listener it goes to `process.emitWarning`).
+ *
+ * It does not forward the client's connection events as `'connect'`/`'disconnect'`: the session
+ * engine would then skip session handling altogether (express-session behaviour), silently
+ * dropping sessions, where a failed operation gives a clear error instead.
+ *
+ * Every method takes an optional Node-style callback and otherwise returns a promise.
+ */
+export class RedisStore extends SessionStore {
+  /** The client the store sends its commands to (yours; never closed by the store). */
+  readonly client: RedisClientLike;
+  /** Key prefix. */
+  readonly prefix: string;
+  /** Default TTL in seconds, or the function computing every TTL. */
+  readonly ttl: number | ((session: SessionRecord) => number);
+  /** Value format. */
+  readonly serializer: RedisStoreSerializer;
+  /** Whether `touch` is disabled. */
+  readonly disableTouch: boolean;
+  /** Whether keys are written without expiry. */
+  readonly disableTTL: boolean;
+  /** `COUNT` hint of `SCAN`. */
+  readonly scanCount: number;
+  /** Milliseconds allowed per Redis command (0: no limit). */
+  readonly timeout: number;
+
+  /** @param options see {@link RedisStoreOptions} */
+  constructor(options: RedisStoreOptions) {
+    super();
+    const o = (options ?? {}) as Partial<RedisStoreOptions>;
+    const client = o.client as Partial<RedisClientLike> | undefined;
+    if (!client || typeof client.get !== 'function' || typeof client.set !== 'function') {
+      throw new TypeError('RedisStore option client must be an ioredis Redis or Cluster instance');
+    }
+    this.client = client as RedisClientLike;
+    if (o.prefix !== undefined && typeof o.prefix !== 'string') {
+      throw new TypeError('RedisStore option prefix must be a string');
+    }
+    this.prefix = o.prefix ?? DEFAULT_PREFIX;
+    const ttl = o.ttl ?? DEFAULT_TTL;
+    if (
+      typeof ttl !== 'function' &&
+      !(typeof ttl === 'number' && ttl > 0 && Number.isFinite(ttl))
+    ) {
+      throw new TypeError('RedisStore option ttl must be a number of seconds > 0 or a function');
+    }
+    this.ttl = ttl;
+    const serializer = o.serializer ?? JSON;
+    if (typeof serializer.parse !== 'function' || typeof serializer.stringify !== 'function') {
+      throw new TypeError('RedisStore option serializer must have parse and stringify functions');
+    }
+    this.serializer = serializer;
+    this.disableTouch = Boolean(o.disableTouch);
+    this.disableTTL = Boolean(o.disableTTL);
+    const scanCount = o.scanCount ?? DEFAULT_SCAN_COUNT;
+    if (!Number.isInteger(scanCount) || scanCount < 1) {
+      throw new TypeError('RedisStore option scanCount must be an integer >= 1');
+    }
+    this.scanCount = scanCount;
+    const timeout = o.timeout ?? DEFAULT_TIMEOUT;
+    if (typeof timeout !== 'number' || !(timeout >= 0)) {
+      throw new TypeError('RedisStore option timeout must be a number of milliseconds >= 0');
+    }
+    this.timeout = Number.isFinite(timeout) ? timeout : 0;
+  }
+
+  /** Reads a session: `undefined` when missing, expired or unreadable (see the class notes). */
+  override get(sid: string): Promise<SessionRecord | undefined>;
+  override get(sid: string, callback: NodeCallback<SessionRecord | undefined>): void;
+  override get(sid: string, callback?: NodeCallback<SessionRecord | undefined>) {
+    return settle(callback, this.read(sid));
+  }
+
+  /**
+   * Writes a session with its TTL (`SET key value EX ttl`, plus `XX` for a session read from the
+   * store in this request); deletes it instead when it has already expired.
+   */
+  override set(sid: string, session: SessionRecord): Promise<void>;
+  override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
+  override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
+    return settle(callback, this.write(sid, session));
+  }
+
+  /** Removes a session (`DEL`). */
+  override destroy(sid: string): Promise<void>;
+  override destroy(sid: string, callback: NodeCallback): void;
+  override destroy(sid: string, callback?: NodeCallback) {
+    const key = this.prefix + sid;
+    return settle(callback, this.command('destroy', () => this.client.del(key)).then(noop));
+  }
+
+  /**
+   * Refreshes a session's expiry without rewriting it (`EXPIRE key ttl`; a missing key stays
+   * missing). Does nothing with `disableTouch` or `disableTTL`.
+   */
+  override touch(sid: string, session: SessionRecord): Promise<void>;
+  override touch(sid: string, session: SessionRecord, callback: NodeCallback): void;
+  override touch(sid: string, session: SessionRecord, callback?: NodeCallback) {
+    return settle(callback, this.refresh(sid, session));
+  }
+
+  /** Ids of the stored sessions (`SCAN`, on every master of a Cluster). */
+  override ids(): Promise<string[]>;
+  override ids(callback: NodeCallback<string[]>): void;
+  override ids(callback?: NodeCallback<string[]>) {
+    return settle(callback, this.listIds('ids'));
+  }
+
+  /** Number of stored sessions (`SCAN`, on every master of a Cluster). */
+  override length(): Promise<number>;
+  override length(callback: NodeCallback<number>): void;
+  override length(callback?: NodeCallback<number>) {
+    return settle(
+      callback,
+      this.listIds('length').then((ids) => ids.length),
+    );
+  }
+
+  /**
+   * The stored sessions as an array, each with its `id` added (connect-redis's shape). Unreadable
+   * and expired records are left out.
+   */
+  all(): Promise<RedisStoredSession[]>;
+  all(callback: NodeCallback<RedisStoredSession[]>): void;
+  all(callback?: NodeCallback<RedisStoredSession[]>) {
+    return settle(callback, this.readAll());
+  }
+
+  /** Removes every session under this store's prefix (`SCAN` + `DEL`, per key on a Cluster). */
+  override clear(): Promise<void>;
+  override clear(callback: NodeCallback): void;
+  override clear(callback?: NodeCallback) {
+    return settle(callback, this.removeAll());
+  }
+
+  /** Releases what the store created: nothing (the client is yours, and stays open). */
+  override close(): void {}
+
+  // --- internals ---
+
+  /** Runs one Redis command, cut off after `timeout` ms; every error becomes a RedisStoreError. */
+  private command<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      if (this.timeout > 0) {
+        timer = setTimeout(() => {
+          done = true;
+          reject(
+            new RedisStoreError(operation, `Redis did not answer within ${this.timeout} ms`, {
+              timedOut: true,
+            }),
+          );
+        }, this.timeout);
+      }
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        return true;
+      };
+      let pending: Promise<T>;
+      try {
+        pending = send();
+      } catch (err) {
+        if (finish()) reject(new RedisStoreError(operation, messageOf(err), { cause: err }));
+        return;
+      }
+      Promise.resolve(pending).then(
+        (value) => {
+          if (finish()) resolve(value);
+        },
+        (err: unknown) => {
+          if (finish()) reject(new RedisStoreError(operation, messageOf(err), { cause: err }));
+        },
+      );
+    });
+  }
+
+  private async read(sid: string): Promise<SessionRecord | undefined> {
+    const key = this.prefix + sid;
+    let raw: string | null;
+    try {
+      raw = await this.command('get', () => this.client.get(key));
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (/^WRONGTYPE\b/.test(messageOf(cause))) {
+        this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
+        return undefined;
+      }
+      throw err;
+    }
+    if (raw === null) return undefined;
+    const session = await this.decode(raw);
+    if (typeof session === 'string') {
+      this.discard(key, session);
+      return undefined;
+    }
+    const expiresAt = expiryOf(session);
+    // Redis keeps a key up to a second past the cookie's expiry (TTLs are whole seconds), and
+    // forever with disableTTL: an expired session is never handed out.
+    if (expiresAt <= Date.now()) return undefined;
+    return session;
+  }
+
+  /** Parses a stored value: the session, or a string saying why it is unusable. */
+  private async decode(raw: string): Promise<SessionRecord | string> {
+    let value: unknown;
+    try {
+      value = await this.serializer.parse(raw);
+    } catch (err) {
+      return `is not a valid serialized session (${messageOf(err)})`;
+    }
+    if (!isObject(value)) return 'is not a session object';
+    if (!isObject(value.cookie)) return 'has no cookie object';
+    return value as SessionRecord;
+  }
+
+  /** Best-effort removal of an unusable record, reported as a `'warning'`. */
+  private discard(key: string, problem: string): void {
+    const warning = new Error(`RedisStore: the session record ${key} ${problem}; it was removed`);
+    warning.name = 'RedisStoreWarning';
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+    else process.emitWarning(warning);
+    this.command('get', () => this.client.del(key)).catch(noop);
+  }
+
+  /** TTL in whole seconds, or `undefined` with `disableTTL`. */
+  private ttlOf(session: SessionRecord): number | undefined {
+    if (this.disableTTL) return undefined;
+    if (typeof this.ttl === 'function') {
+      const ttl = this.ttl(session);
+      if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+        throw new TypeError('RedisStore option ttl returned a value that is not a number');
+      }
+      return Math.ceil(ttl);
+    }
+    const expiresAt = expiryOf(session);
+    if (Number.isNaN(expiresAt)) return Math.ceil(this.ttl);
+    return Math.ceil((expiresAt - Date.now()) / 1000);
+  }
+
+  private async write(sid: string, session: SessionRecord): Promise<void> {
+    const key = this.prefix + sid;
+    let ttl: number | undefined;
+    let value: string;
+    try {
+      ttl = this.ttlOf(session);
+      value = ttl !== undefined && ttl <= 0 ? '' : this.serializer.stringify(session);
+    } catch (err) {
+      throw new RedisStoreError('set', `cannot serialize the session: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+    if (ttl !== undefined && ttl <= 0) {
+      await this.command('set', () => this.client.del(key));
+      return;
+    }
+    const c = this.client;
+    // A session read from the store is only rewritten while its record still exists (XX):
+    // a save arriving after a concurrent destroy must not bring it back.
+    const existing = isStoredSession(session);
+    await this.command('set', () =>
+      ttl === undefined
+        ? existing
+          ? c.set(key, value, 'XX')
+          : c.set(key, value)
+        : existing
+          ? c.set(key, value, 'EX', ttl, 'XX')
+          : c.set(key, value, 'EX', ttl),
+    );
+  }
+
+  private async refresh(sid: string, session: SessionRecord): Promise<void> {
+    if (this.disableTouch || this.disableTTL) return;
+    const key = this.prefix + sid;
+    let ttl: number | undefined;
+    try {
+      ttl = this.ttlOf(session);
+    } catch (err) {
+      throw new RedisStoreError('touch', messageOf(err), { cause: err });
+    }
+    if (ttl === undefined) return;
+    // EXPIRE with a TTL <= 0 deletes the key, as a save of an expired session does.
+    await this.command('touch', () => this.client.expire(key, ttl));
+  }
+
+  /** The endpoints to scan: every master of a Cluster, or the client itself. */
+  private endpoints(operation: string): RedisCommands[] {
+    const client = this.client;
+    if (client.isCluster !== true || typeof client.nodes !== 'function') return [client];
+    const masters = client.nodes('master');
+    if (masters.length === 0) {
+      throw new RedisStoreError(
+        operation,
+        'the Redis Cluster has no connected master (not ready?)',
+      );
+    }
+    return masters;
+  }
+
+  private get isCluster(): boolean {
+    return this.client.isCluster === true;
+  }
+
+  /** Scans this store's keys on every endpoint, handing each batch to `onBatch`. */
+  private async scan(operation: string, onBatch: (keys: string[]) => Promise<void>): Promise<void> {
+    const pattern = `${globEscape(this.prefix)}*`;
+    for (const node of this.endpoints(operation)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.command(operation, () =>
+          node.scan(cursor, 'MATCH', pattern, 'COUNT', this.scanCount),
+        );
+        cursor = next;
+        if (keys.length > 0) await onBatch(keys);
+      } while (cursor !== '0');
+    }
+  }
+
+  private async listIds(operation: string): Promise<string[]> {
+    const seen = new Set<string>();
+    await this.scan(operation, async (keys) => {
+      for (const key of keys) seen.add(key.slice(this.prefix.length));
+    });
+    return [...seen];
+  }
+
+  private async readAll(): Promise<RedisStoredSession[]> {
+    const seen = new Set<string>();
+    const out: RedisStoredSession[] = [];
+    await this.scan('all', async (batch) => {
+      const keys = batch.filter((key) => !seen.has(key));
+      for (const key of keys) seen.add(key);
+      if (keys.length === 0) return;
+      // Standalone: one MGET per batch. Cluster: one GET per key (keys of a batch live in
+      // different slots), sent together and routed by the cluster client.
+      const values = this.isCluster
+        ? await Promise.all(keys.map((key) => this.command('all', () => this.client.get(key))))
+        : await this.command('all', () => this.client.mget(...keys));
+      for (let i = 0; i < keys.length; i++) {
+        const raw = values[i];
+        const key = keys[i] as string;
+        if (raw === null || raw === undefined) continue;
+        const session = await this.decode(raw);
+        if (typeof session === 'string') {
+          const warning = new Error(`RedisStore: the session record ${key} ${session}; skipped`);
+          warning.name = 'RedisStoreWarning';
+          if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+          continue;
+        }
+        if (expiryOf(session) <= Date.now()) continue;
+        out.push(Object.assign(session, { id: key.slice(this.prefix.length) }));
+      }
+    });
+    return out;
+  }
+
+  private async removeAll(): Promise<void> {
+    await this.scan('clear', async (keys) => {
+      if (this.isCluster) {
+        await Promise.all(keys.map((key) => this.command('clear', () => this.client.del(key))));
+      } else {
+        await this.command('clear', () => this.client.del(...keys));
+      }
+    });
+  }
+}
