@@ -6,9 +6,21 @@ import { type SecretKey, signValue, unsignWithAny } from './signature';
 
 const SIGNED_PREFIX = 's:';
 
-function unsignPrefixed(value: unknown, secrets: readonly SecretKey[]): string | undefined {
+/** A verified session id, and whether it was signed with an older secret (to be re-signed). */
+export interface CookieSessionId {
+  id: string;
+  oldSecret: boolean;
+}
+
+function unsignPrefixed(
+  value: unknown,
+  secrets: readonly SecretKey[],
+): CookieSessionId | undefined {
   if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
-  return unsignWithAny(value.slice(SIGNED_PREFIX.length), secrets) || undefined;
+  const result = unsignWithAny(value.slice(SIGNED_PREFIX.length), secrets);
+  return result && result.value
+    ? { id: result.value, oldSecret: result.secretIndex > 0 }
+    : undefined;
 }
 
 /**
@@ -20,24 +32,24 @@ export function readSessionId(
   req: SessionRequest,
   name: string,
   secrets: readonly SecretKey[],
-): string | undefined {
-  let id: string | undefined;
+): CookieSessionId | undefined {
+  let found: CookieSessionId | undefined;
   const header = req.headers.cookie;
   // Cheap pre-check: most requests without our cookie skip the parse entirely.
-  if (header && header.includes(name)) id = unsignPrefixed(parse(header)[name], secrets);
+  if (header && header.includes(name)) found = unsignPrefixed(parse(header)[name], secrets);
 
-  if (!id && req.signedCookies) {
+  if (!found && req.signedCookies) {
     const value = req.signedCookies[name];
     if (typeof value === 'string' && value) {
       deprecate('cookie should be available in req.headers.cookie');
-      id = value;
+      found = { id: value, oldSecret: false };
     }
   }
-  if (!id && req.cookies) {
-    id = unsignPrefixed(req.cookies[name], secrets);
-    if (id) deprecate('cookie should be available in req.headers.cookie');
+  if (!found && req.cookies) {
+    found = unsignPrefixed(req.cookies[name], secrets);
+    if (found) deprecate('cookie should be available in req.headers.cookie');
   }
-  return id || undefined;
+  return found;
 }
 
 /** The cookie value for an id: `s:` + the signed id. */

@@ -115,8 +115,11 @@ export class SessionEngine {
     if (!secrets) return next(new Error('secret option required for sessions'));
 
     req.sessionStore = o.store;
-    const cookieId = readSessionId(req, o.name, secrets);
+    const fromCookie = readSessionId(req, o.name, secrets);
+    const cookieId = fromCookie?.id;
     const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
+    // Signed with an older secret: send the cookie again, signed with the current one.
+    if (fromCookie?.oldSecret) context.resign = true;
     (req as ContextRequest)[SESSION_STATE] = context;
 
     if (!cookieId) {
@@ -154,6 +157,8 @@ class RequestContext implements SessionLifecycle {
   hooked = false;
   loadedFromStore = false;
   loadFailed = false;
+  /** The cookie was signed with an older secret: re-send it signed with the current one. */
+  resign = false;
   /** The cookie attributes of a session destroyed during this request (to clear the cookie). */
   destroyedCookie: CookieOptions | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
@@ -336,7 +341,7 @@ class RequestContext implements SessionLifecycle {
     if (typeof id !== 'string') return false;
     return this.cookieId !== id
       ? o.saveUninitialized || this.isModified(session)
-      : o.rolling || (session.cookie.expires != null && this.isModified(session));
+      : o.rolling || this.resign || (session.cookie.expires != null && this.isModified(session));
   }
 
   /** Whether the cookie may go out on this request (a `Secure` cookie needs a secure request). */

@@ -33,11 +33,17 @@ export function unsignValue(signed: string, secret: SecretKey): string | false {
   return given.length === expected.length && timingSafeEqual(given, expected) ? candidate : false;
 }
 
-/** Tries every secret in order; the first match wins (secret rotation). */
-export function unsignWithAny(signed: string, secrets: readonly SecretKey[]): string | false {
-  for (const secret of secrets) {
-    const value = unsignValue(signed, secret);
-    if (value !== false) return value;
+/**
+ * Tries every secret in order; the first match wins (secret rotation). Returns the value and the
+ * index of the secret that verified it, or `undefined`.
+ */
+export function unsignWithAny(
+  signed: string,
+  secrets: readonly SecretKey[],
+): { value: string; secretIndex: number } | undefined {
+  for (let i = 0; i < secrets.length; i++) {
+    const value = unsignValue(signed, secrets[i] as SecretKey);
+    if (value !== false) return { value, secretIndex: i };
   }
-  return false;
+  return undefined;
 }

@@ -257,7 +257,7 @@ export class RedisStore extends SessionStore {
 
   /**
    * The stored sessions as an array, each with its `id` added (connect-redis's shape). Unreadable
-   * and expired records are left out.
+   * records are left out.
    */
   all(): Promise<RedisStoredSession[]>;
   all(callback: NodeCallback<RedisStoredSession[]>): void;
@@ -335,10 +335,8 @@ export class RedisStore extends SessionStore {
       this.discard(key, session);
       return undefined;
     }
-    const expiresAt = expiryOf(session);
-    // Redis keeps a key up to a second past the cookie's expiry (TTLs are whole seconds), and
-    // forever with disableTTL: an expired session is never handed out.
-    if (expiresAt <= Date.now()) return undefined;
+    // The stored cookie's `expires` is not checked: `touch` moves only the key's TTL, so it is
+    // stale by design (as with connect-redis); Redis's TTL is what expires a session.
     return session;
   }
 
@@ -488,7 +486,6 @@ export class RedisStore extends SessionStore {
           if (this.listenerCount('warning') > 0) this.emit('warning', warning);
           continue;
         }
-        if (expiryOf(session) <= Date.now()) continue;
         out.push(Object.assign(session, { id: key.slice(this.prefix.length) }));
       }
     });
