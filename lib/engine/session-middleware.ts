@@ -119,7 +119,7 @@ export class SessionEngine {
     const cookieId = fromCookie?.id;
     const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
     // Signed with an older secret: send the cookie again, signed with the current one.
-    if (fromCookie?.oldSecret) context.resign = true;
+    if (fromCookie?.oldSecret && o.resignCookies) context.resign = true;
     (req as ContextRequest)[SESSION_STATE] = context;
 
     if (!cookieId) {

@@ -57,6 +57,12 @@ export interface SessionOptions {
    */
   discardInvalidRecords?: boolean;
   /**
+   * (ours) A cookie signed with an older secret (not the first of `secret`) is sent again,
+   * signed with the current one. Default `false` (express-session re-sends it only by its
+   * usual rules).
+   */
+  resignCookies?: boolean;
+  /**
    * (ours) When the request's session is destroyed (`req.session.destroy()`), also tell the
    * browser to drop the cookie (an expired `Set-Cookie`). Default `false`: express-session sends
    * no cookie at all then.
@@ -88,6 +94,7 @@ export interface ResolvedSessionOptions {
   readonly strictWrites: boolean;
   readonly discardInvalidRecords: boolean;
   readonly clearCookieOnDestroy: boolean;
+  readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
 
@@ -169,6 +176,7 @@ export function resolveSessionOptions(
     strictWrites: Boolean(options.strictWrites),
     discardInvalidRecords: Boolean(options.discardInvalidRecords),
     clearCookieOnDestroy: Boolean(options.clearCookieOnDestroy),
+    resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };
 }

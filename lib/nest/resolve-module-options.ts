@@ -194,6 +194,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       strictWrites: options.strictWrites ?? true,
       discardInvalidRecords: true,
       clearCookieOnDestroy: true,
+      resignCookies: true,
       onError: options.onError,
     },
     forRoutes,
