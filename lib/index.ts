@@ -53,5 +53,6 @@ export type {
   SessionRequest,
 } from './engine/session-data';
 export type { SecretKey } from './engine/signature';
+export { generateSessionId, isDefaultSessionId } from './engine/session-id';
 export type { ProxySetting } from './engine/secure-request';
 export type { NodeCallback } from './engine/node-callback';

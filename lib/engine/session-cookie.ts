@@ -12,12 +12,21 @@ export interface CookieSessionId {
   oldSecret: boolean;
 }
 
+/** Says whether a string could be a session id we issued (checked before any HMAC work). */
+export type SessionIdValidator = (id: string) => boolean;
+
 function unsignPrefixed(
   value: unknown,
   secrets: readonly SecretKey[],
+  isValidId: SessionIdValidator | undefined,
 ): CookieSessionId | undefined {
   if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
-  const result = unsignWithAny(value.slice(SIGNED_PREFIX.length), secrets);
+  const signed = value.slice(SIGNED_PREFIX.length);
+  if (isValidId) {
+    const dot = signed.lastIndexOf('.');
+    if (dot < 0 || !isValidId(signed.slice(0, dot))) return undefined;
+  }
+  const result = unsignWithAny(signed, secrets);
   return result && result.value
     ? { id: result.value, oldSecret: result.secretIndex > 0 }
     : undefined;
@@ -32,11 +41,16 @@ export function readSessionId(
   req: SessionRequest,
   name: string,
   secrets: readonly SecretKey[],
+  isValidId?: SessionIdValidator,
 ): CookieSessionId | undefined {
   let found: CookieSessionId | undefined;
   const header = req.headers.cookie;
   // Cheap pre-check: most requests without our cookie skip the parse entirely.
-  if (header && header.includes(name)) found = unsignPrefixed(parse(header)[name], secrets);
+  if (header && header.includes(name)) {
+    found =
+      unsignPrefixed(parse(header)[name], secrets, isValidId) ??
+      fromDuplicates(header, name, secrets, isValidId);
+  }
 
   if (!found && req.signedCookies) {
     const value = req.signedCookies[name];
@@ -46,10 +60,30 @@ export function readSessionId(
     }
   }
   if (!found && req.cookies) {
-    found = unsignPrefixed(req.cookies[name], secrets);
+    found = unsignPrefixed(req.cookies[name], secrets, isValidId);
     if (found) deprecate('cookie should be available in req.headers.cookie');
   }
   return found;
+}
+
+/**
+ * When the header carries our cookie more than once (another path or domain, or a planted
+ * copy) and the first copy does not verify, the first copy that does wins: a bad first copy
+ * must not hide a valid one.
+ */
+function fromDuplicates(
+  header: string,
+  name: string,
+  secrets: readonly SecretKey[],
+  isValidId: SessionIdValidator | undefined,
+): CookieSessionId | undefined {
+  const marker = name + '=';
+  if (header.indexOf(marker) === header.lastIndexOf(marker)) return undefined;
+  for (const pair of header.split(';')) {
+    const found = unsignPrefixed(parse(pair)[name], secrets, isValidId);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The cookie value for an id: `s:` + the signed id. */

@@ -10,3 +10,10 @@ export const SESSION_ID_BYTES = 24;
 export function generateSessionId(): string {
   return randomBytes(SESSION_ID_BYTES).toString('base64url');
 }
+
+const DEFAULT_ID = /^[A-Za-z0-9_-]{32}$/;
+
+/** True for strings of the default `genid`'s shape: exactly 32 characters of `[A-Za-z0-9_-]`. */
+export function isDefaultSessionId(id: string): boolean {
+  return id.length === 32 && DEFAULT_ID.test(id);
+}

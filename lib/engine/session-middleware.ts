@@ -115,7 +115,7 @@ export class SessionEngine {
     if (!secrets) return next(new Error('secret option required for sessions'));
 
     req.sessionStore = o.store;
-    const fromCookie = readSessionId(req, o.name, secrets);
+    const fromCookie = readSessionId(req, o.name, secrets, o.isValidId);
     const cookieId = fromCookie?.id;
     const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
     // Signed with an older secret: send the cookie again, signed with the current one.

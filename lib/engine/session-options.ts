@@ -22,6 +22,12 @@ export interface SessionOptions {
   cookie?: CookieOptions | ((req: SessionRequest) => CookieOptions);
   /** Generates a new session id. Default: 24 random bytes, base64url (32 characters). */
   genid?: (req: SessionRequest) => string;
+  /**
+   * (ours) Rejects cookie values that are not ids we could have issued, before any HMAC work or
+   * store read (they get a fresh session). Default: none (any signed id is accepted, as
+   * express-session). See {@link isDefaultSessionId} for ids from the default `genid`.
+   */
+  isValidId?: (id: string) => boolean;
   /** How to tell whether the request is HTTPS behind a proxy (see {@link ProxySetting}). */
   proxy?: ProxySetting;
   /** Write an unchanged loaded session back to the store on every request. */
@@ -82,6 +88,7 @@ export interface ResolvedSessionOptions {
   readonly name: string;
   readonly cookie: CookieOptions | ((req: SessionRequest) => CookieOptions);
   readonly genid: (req: SessionRequest) => string;
+  readonly isValidId: ((id: string) => boolean) | undefined;
   readonly proxy: ProxySetting;
   readonly resave: boolean;
   readonly rolling: boolean;
@@ -164,6 +171,7 @@ export function resolveSessionOptions(
     name: options.name || options.key || 'connect.sid',
     cookie: options.cookie || {},
     genid,
+    isValidId: options.isValidId,
     proxy: options.proxy,
     resave: Boolean(resave),
     rolling: Boolean(options.rolling),

@@ -6,6 +6,7 @@ import type { SessionOptions } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
 import type { SessionModuleOptions } from './session-module-options.interface';
 import { SessionOptionsError } from './session-options.error';
+import { isDefaultSessionId } from '../engine/session-id';
 
 /** What the module runs on after defaults and validation. @internal */
 export interface ResolvedModuleOptions {
@@ -134,6 +135,11 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
   if (options.genid !== undefined && typeof options.genid !== 'function') {
     fail('genid', 'must be a function returning a new session id');
   }
+  if (options.isValidId !== undefined && typeof options.isValidId !== 'function') {
+    fail('isValidId', 'must be a function (id) => boolean');
+  }
+  // Ids from the default genid have a known shape; a custom genid brings its own check (or none).
+  const isValidId = options.isValidId ?? (options.genid ? undefined : isDefaultSessionId);
   const proxy = options.proxy;
   if (
     proxy !== undefined &&
@@ -183,6 +189,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       name,
       cookie: resolvedCookie,
       genid: options.genid,
+      isValidId,
       proxy,
       resave: options.resave ?? false,
       rolling: options.rolling ?? false,

@@ -148,11 +148,17 @@ export function dateHeader(res: any): number {
 
 /** cookie-signature 1.x signing: value.base64(HMAC-SHA256) without padding. */
 export function sign(value: string, secret: string | Buffer = SECRET): string {
-  return value + '.' + createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '');
+  return (
+    value + '.' + createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '')
+  );
 }
 
 /** A Cookie header value carrying a signed session ID. */
-export function signedCookie(id: string, secret: string | Buffer = SECRET, name = 'connect.sid'): string {
+export function signedCookie(
+  id: string,
+  secret: string | Buffer = SECRET,
+  name = 'connect.sid',
+): string {
   return name + '=' + encodeURIComponent('s:' + sign(id, secret));
 }
 
@@ -294,7 +300,10 @@ export function createSyncStore(): TestStoreInstance {
 export const TestStore: any = TestStoreCtor;
 
 /** A stored record as the middleware would persist it. */
-export function record(data: Record<string, unknown> = {}, cookieData?: Record<string, unknown>): any {
+export function record(
+  data: Record<string, unknown> = {},
+  cookieData?: Record<string, unknown>,
+): any {
   return {
     cookie: cookieData ?? { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
     ...data,

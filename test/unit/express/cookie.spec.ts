@@ -228,7 +228,9 @@ describe('Cookie', () => {
       const c = new Cookie({ maxAge: 1000 });
       const json = JSON.stringify(c);
       expect(json).toBe(
-        '{"originalMaxAge":1000,"expires":"' + c.expires.toISOString() + '","httpOnly":true,"path":"/"}',
+        '{"originalMaxAge":1000,"expires":"' +
+          c.expires.toISOString() +
+          '","httpOnly":true,"path":"/"}',
       );
     });
 

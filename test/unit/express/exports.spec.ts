@@ -2,7 +2,8 @@ process.env.NO_DEPRECATION = 'express-session';
 
 import { EventEmitter } from 'node:events';
 import * as util from 'node:util';
-import { createTestStore } from '../../support/express-helpers';
+import request = require('supertest');
+import { createServerWith, createTestStore } from '../../support/express-helpers';
 import session = require('../../../lib/express');
 
 describe('nest-session/express module shape', () => {
@@ -141,6 +142,60 @@ describe('deprecation notices (namespace express-session)', () => {
     const c = new session.Cookie();
     c.maxAge = new Date(Date.now() + 1000) as any;
     expect(seen.filter((e) => e.namespace === 'express-session').length).toBeGreaterThan(0);
+  });
+});
+
+describe('deprecation and warnings at request time', () => {
+  it('reading the ID from cookie-parser data emits a deprecation notice', async () => {
+    const seen: any[] = [];
+    const onDep = (err: any) => seen.push(err);
+    process.on('deprecation' as any, onDep);
+    try {
+      const store = createTestStore();
+      store.write('abc', { cookie: { originalMaxAge: null, expires: null } });
+      const mw = session({ secret: 'x', resave: false, saveUninitialized: false, store });
+      expect(seen).toHaveLength(0);
+      const server = createServerWith(
+        [
+          (req, _res, next) => {
+            req.signedCookies = { 'connect.sid': 'abc' };
+            next();
+          },
+          mw as any,
+        ],
+        (req, res) => res.end(req.sessionID),
+      );
+      await request(server).get('/').expect('abc');
+      expect(seen.filter((e) => e.namespace === 'express-session')).toHaveLength(1);
+    } finally {
+      process.removeListener('deprecation' as any, onDep);
+    }
+  });
+
+  it('warns about MemoryStore in production only', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const env = process.env.NODE_ENV;
+    try {
+      process.env.NODE_ENV = 'production';
+      session({ secret: 'x', resave: false, saveUninitialized: false });
+      expect(warn).toHaveBeenCalled();
+      expect(String(warn.mock.calls[0]![0])).toMatch(/MemoryStore/);
+      warn.mockClear();
+      process.env.NODE_ENV = 'test';
+      session({ secret: 'x', resave: false, saveUninitialized: false });
+      expect(warn).not.toHaveBeenCalled();
+      process.env.NODE_ENV = 'production';
+      session({
+        secret: 'x',
+        resave: false,
+        saveUninitialized: false,
+        store: createTestStore() as any,
+      });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      process.env.NODE_ENV = env;
+      warn.mockRestore();
+    }
   });
 });
 

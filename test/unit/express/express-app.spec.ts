@@ -20,7 +20,10 @@ function errorHandler(errors: any[]) {
   return (err: any, _req: any, res: any, _next: any) => {
     errors.push(err);
     if (res.headersSent) return;
-    res.status(500).type('text').send('error: ' + err.message);
+    res
+      .status(500)
+      .type('text')
+      .send('error: ' + err.message);
   };
 }
 

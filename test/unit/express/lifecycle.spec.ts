@@ -1,5 +1,6 @@
 process.env.NO_DEPRECATION = 'express-session';
 
+import * as net from 'node:net';
 import cookieParser = require('cookie-parser');
 import request = require('supertest');
 import {
@@ -47,7 +48,8 @@ describe('reading the session cookie', () => {
 
   it('a tampered signature gives a fresh session', async () => {
     const server = createServer(opts({ store }), handler);
-    const bad = 'connect.sid=' + encodeURIComponent('s:known.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    const bad =
+      'connect.sid=' + encodeURIComponent('s:known.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     const res = await request(server).get('/').set('Cookie', bad).expect(200);
     expect(res.text).not.toMatch(/^known:/);
     expect(res.text).toMatch(/:-$/);
@@ -292,6 +294,39 @@ describe('path scoping', () => {
   });
 });
 
+describe('path scoping with unusual request targets', () => {
+  function rawRequest(server: any, target: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      server.listen(0, () => {
+        const sock = net.connect(server.address().port, '127.0.0.1', () => {
+          sock.write('GET ' + target + ' HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+        });
+        let data = '';
+        sock.on('data', (c) => (data += c));
+        sock.on('end', () => {
+          server.close();
+          resolve(data);
+        });
+        sock.on('error', (e) => {
+          server.close();
+          reject(e);
+        });
+      });
+    });
+  }
+
+  it('uses the path of an absolute-form request target', async () => {
+    const s1 = createServer(opts({ cookie: { path: '/foo' } }), echoId);
+    const inside = await rawRequest(s1, 'http://example.com/foo/bar');
+    expect(inside).toMatch(/^HTTP\/1\.1 200/);
+    expect(inside).toMatch(/set-cookie: connect\.sid=/i);
+    const s2 = createServer(opts({ cookie: { path: '/foo' } }), echoId);
+    const outside = await rawRequest(s2, 'http://example.com/bar');
+    expect(outside).not.toMatch(/set-cookie/i);
+    expect(outside).toMatch(/none/);
+  });
+});
+
 describe('skip conditions', () => {
   it('leaves an existing req.session alone', async () => {
     const store = createTestStore();
@@ -319,7 +354,10 @@ describe('skip conditions', () => {
     const store1 = createTestStore();
     const store2 = createTestStore();
     const server = createServerWith(
-      [session(opts({ store: store1 })) as any, session(opts({ store: store2, name: 'two' })) as any],
+      [
+        session(opts({ store: store1 })) as any,
+        session(opts({ store: store2, name: 'two' })) as any,
+      ],
       (req, res) => {
         req.session.x = 1;
         res.end();
@@ -331,6 +369,31 @@ describe('skip conditions', () => {
     await nextTick();
     expect(store1.length()).toBe(1);
     expect(store2.length()).toBe(0);
+  });
+
+  it('does not call the cookie function on the first two skip paths', async () => {
+    const store = createTestStore();
+    let calls = 0;
+    const cookieFn = () => {
+      calls++;
+      return {};
+    };
+    const preset = createServerWith([
+      (req, _res, next) => {
+        req.session = { preset: true };
+        next();
+      },
+      session(opts({ store, cookie: cookieFn })) as any,
+    ]);
+    await request(preset).get('/');
+    expect(calls).toBe(0);
+    const server = createServer(opts({ store, cookie: cookieFn }));
+    store.emit('disconnect');
+    await request(server).get('/');
+    expect(calls).toBe(0);
+    store.emit('connect');
+    await request(server).get('/');
+    expect(calls).toBeGreaterThan(0);
   });
 
   it('skips while the store is disconnected and resumes on connect', async () => {
@@ -419,9 +482,14 @@ describe('store errors while loading', () => {
         '"constructor":{"prototype":{"polluted":"yes"}},"v":1}',
     );
     const server = createServer(opts({ store }), (req, res) =>
-      res.end(String(req.session.polluted) + ':' + String(({} as any).polluted) + ':' + req.session.v),
+      res.end(
+        String(req.session.polluted) + ':' + String(({} as any).polluted) + ':' + req.session.v,
+      ),
     );
-    await request(server).get('/').set('Cookie', signedCookie('s1')).expect('undefined:undefined:1');
+    await request(server)
+      .get('/')
+      .set('Cookie', signedCookie('s1'))
+      .expect('undefined:undefined:1');
   });
 });
 
@@ -479,6 +547,36 @@ describe('Set-Cookie placement', () => {
     expect(res.headers['x-flat']).toBe('ok');
     const list = setCookies(res);
     expect(list).toEqual(['a=1', 'b=2', expect.stringMatching(/^connect\.sid=/)]);
+  });
+
+  it('works with writeHead and an array of [key, value] pairs', async () => {
+    const server = createServer(opts(), (_req, res) => {
+      res.writeHead(200, [
+        ['Set-Cookie', 'p=1'],
+        ['X-Pair', 'yes'],
+      ]);
+      res.end();
+    });
+    const res = await request(server).get('/');
+    expect(res.headers['x-pair']).toBe('yes');
+    const list = setCookies(res);
+    expect(list[0]).toBe('p=1');
+    expect(list[1]).toMatch(/^connect\.sid=/);
+  });
+
+  it('a malformed flat header array throws from writeHead', async () => {
+    let message: any;
+    const server = createServer(opts(), (_req, res) => {
+      try {
+        res.writeHead(200, ['X-Odd', 'a', 'X-Lonely']);
+      } catch (e: any) {
+        message = e.message;
+      }
+      if (!res.headersSent) res.writeHead(200);
+      res.end();
+    });
+    await request(server).get('/');
+    expect(message).toBe('headers array is malformed');
   });
 
   it('applies a status code changed by the header hook chain', async () => {

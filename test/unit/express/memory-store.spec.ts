@@ -196,5 +196,35 @@ describe('MemoryStore (callback API)', () => {
       await memSet(store, 'forever', rec({ v: 1 }));
       expect((await memGet(store, 'forever')).v).toBe(1);
     });
+
+    // Deliberate difference (README): browser-session records get a `ttl` (default one day)
+    // instead of living forever; `ttl: Infinity` restores express-session's behaviour.
+    it('a session without expiry lives for `ttl` after its last write (default one day)', async () => {
+      await memSet(store, 'forever', rec({ v: 1 }));
+      const realNow = Date.now();
+      const spy = jest.spyOn(Date, 'now').mockReturnValue(realNow + 86_400_000 - 1000);
+      try {
+        expect((await memGet(store, 'forever')).v).toBe(1);
+        spy.mockReturnValue(realNow + 86_400_000 + 1000);
+        expect(await memGet(store, 'forever')).toBeUndefined();
+        expect(await memLength(store)).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('with ttl: Infinity a session without expiry is still there much later', async () => {
+      const forever = new session.MemoryStore({ ttl: Infinity, pruneInterval: 0 });
+      await memSet(forever, 'forever', rec({ v: 1 }));
+      const realNow = Date.now();
+      const spy = jest.spyOn(Date, 'now').mockReturnValue(realNow + 30 * 86_400_000);
+      try {
+        expect((await memGet(forever, 'forever')).v).toBe(1);
+        expect(await memLength(forever)).toBe(1);
+      } finally {
+        spy.mockRestore();
+        forever.close();
+      }
+    });
   });
 });

@@ -75,9 +75,9 @@ describe('option: cookie (object form)', () => {
 
   it('expires option sets the Expires attribute (later key wins over maxAge)', async () => {
     const when = new Date(Date.now() + 3600000);
-    const res = await request(
-      createServer(opts({ cookie: { maxAge: 5000, expires: when } })),
-    ).get('/');
+    const res = await request(createServer(opts({ cookie: { maxAge: 5000, expires: when } }))).get(
+      '/',
+    );
     expect(Math.abs(expires(res)! - when.getTime())).toBeLessThanOrEqual(1000);
   });
 
@@ -110,7 +110,9 @@ describe('option: cookie (object form)', () => {
   });
 
   it('sameSite: "auto" is Lax over HTTP and None over HTTPS', async () => {
-    const server = createServer(opts({ proxy: true, cookie: { sameSite: 'auto', secure: 'auto' } }));
+    const server = createServer(
+      opts({ proxy: true, cookie: { sameSite: 'auto', secure: 'auto' } }),
+    );
     const r1 = await request(server).get('/');
     expect(attributes(r1)).toContain('SameSite=Lax');
     expect(attributes(r1)).not.toContain('Secure');
@@ -400,8 +402,9 @@ describe('option: proxy', () => {
 
 describe('option: secret', () => {
   it('a string secret signs the cookie', async () => {
-    const res = await request(createServer(opts({ secret: 'keyboard cat', genid: () => 'apple' })))
-      .get('/');
+    const res = await request(
+      createServer(opts({ secret: 'keyboard cat', genid: () => 'apple' })),
+    ).get('/');
     expect(cookieValue(res)).toBe('s%3Aapple.D8Y%2BpkTAmeR0PobOhY4G97PRW%2Bj7bUnP%2F5m6%2FOn1MCU');
   });
 
@@ -444,12 +447,17 @@ describe('option: secret', () => {
 
   it.each([[''], [null], [0]])('a falsy secret %p counts as missing', async (secret) => {
     const server = createServer({ resave: false, saveUninitialized: true, secret });
-    await request(server).get('/').expect(500, /secret.*required/);
+    await request(server)
+      .get('/')
+      .expect(500, /secret.*required/);
   });
 
   it('falls back to req.secret from cookie-parser', async () => {
     const server = createServerWith(
-      [cookieParser('keyboard cat') as any, session({ resave: false, saveUninitialized: true }) as any],
+      [
+        cookieParser('keyboard cat') as any,
+        session({ resave: false, saveUninitialized: true }) as any,
+      ],
       (req, res) => res.end(req.sessionID),
     );
     const r1 = await request(server).get('/').expect(200);

@@ -45,9 +45,9 @@ describe('new sessions', () => {
   });
 
   it('saveUninitialized false: an untouched new session is neither saved nor sent', async () => {
-    const res = await request(
-      createServer(opts({ store, saveUninitialized: false }), handler),
-    ).get('/');
+    const res = await request(createServer(opts({ store, saveUninitialized: false }), handler)).get(
+      '/',
+    );
     expect(sessionCookie(res)).toBeUndefined();
     await settle();
     expect(store.calls.set).toBe(0);
@@ -55,9 +55,9 @@ describe('new sessions', () => {
   });
 
   it('saveUninitialized false: a modified new session is saved and sent', async () => {
-    const res = await request(
-      createServer(opts({ store, saveUninitialized: false }), handler),
-    ).get('/set');
+    const res = await request(createServer(opts({ store, saveUninitialized: false }), handler)).get(
+      '/set',
+    );
     expect(sessionCookie(res)).toBeDefined();
     expect(store.calls.set).toBe(1);
     expect(store.read(sid(res)!).user).toBe('bob');
@@ -127,7 +127,9 @@ describe('loaded sessions', () => {
     store.write('s1', record({ user: 'alice' }));
   });
   const get = (o: any, path = '/') =>
-    request(createServer(opts({ store, ...o }), handler)).get(path).set('Cookie', signedCookie('s1'));
+    request(createServer(opts({ store, ...o }), handler))
+      .get(path)
+      .set('Cookie', signedCookie('s1'));
 
   it('resave false, unchanged: not saved but touched once, no cookie', async () => {
     const res = await get({ resave: false });
@@ -150,6 +152,38 @@ describe('loaded sessions', () => {
     await settle();
     expect(store.calls.set).toBe(1);
     expect(store.calls.touch).toBe(0);
+  });
+
+  it('resave true + saveUninitialized false, unchanged: still saved at the end', async () => {
+    await get({ resave: true, saveUninitialized: false });
+    await settle();
+    expect(store.calls.set).toBe(1);
+    expect(store.calls.touch).toBe(0);
+  });
+
+  it('resave false: each request touches the store again', async () => {
+    store.write(
+      's1',
+      record({ user: 'alice' }, new session.Cookie({ maxAge: 60000 }).toJSON() as any),
+    );
+    await get({ resave: false });
+    await get({ resave: false });
+    await settle();
+    expect(store.calls.touch).toBe(2);
+    expect(store.calls.set).toBe(0);
+  });
+
+  it('regenerating an empty session (only the ID changes) still saves and sends the cookie', async () => {
+    store.write('empty', record());
+    const server = createServer(opts({ store, saveUninitialized: false }), (req, res) => {
+      req.session.regenerate(() => res.end(req.sessionID));
+    });
+    const res = await request(server).get('/').set('Cookie', signedCookie('empty'));
+    await settle();
+    expect(res.text).not.toBe('empty');
+    expect(sid(res)).toBe(res.text);
+    expect(store.read(res.text)).toEqual(record());
+    expect(store.read('empty')).toBeUndefined();
   });
 
   it('resave true, explicitly saved and unchanged afterwards: saved once', async () => {
@@ -205,7 +239,10 @@ describe('loaded sessions', () => {
   });
 
   it('a cookie with an expiry is re-sent when the data changes', async () => {
-    store.write('s1', record({ user: 'alice' }, new session.Cookie({ maxAge: 60000 }).toJSON() as any));
+    store.write(
+      's1',
+      record({ user: 'alice' }, new session.Cookie({ maxAge: 60000 }).toJSON() as any),
+    );
     const changed = await get({ resave: false }, '/set');
     expect(sid(changed)).toBe('s1');
     const unchanged = await get({ resave: false }, '/');
@@ -249,7 +286,10 @@ describe('loaded sessions', () => {
       res.write('part1-');
       setTimeout(() => res.end('part2'), 20);
     });
-    const res = await request(server).get('/').set('Cookie', signedCookie('r1')).expect('part1-part2');
+    const res = await request(server)
+      .get('/')
+      .set('Cookie', signedCookie('r1'))
+      .expect('part1-part2');
     expect(sid(res)).toBe('r1');
     expect(expires(res)! - dateHeader(res)).toBe(5000);
   });
@@ -319,6 +359,64 @@ describe('loaded sessions', () => {
   });
 });
 
+describe('defaults of resave and saveUninitialized', () => {
+  it('resave left undefined behaves as true (unchanged loaded session is saved)', async () => {
+    const store = createTestStore();
+    store.write('s1', record({ v: 1 }));
+    const server = createServer({ secret: 'keyboard cat', store, saveUninitialized: true });
+    await request(server).get('/').set('Cookie', signedCookie('s1'));
+    await settle();
+    expect(store.calls.set).toBe(1);
+    expect(store.calls.touch).toBe(0);
+  });
+
+  it('saveUninitialized left undefined behaves as true (empty new session is saved)', async () => {
+    const store = createTestStore();
+    const server = createServer({ secret: 'keyboard cat', store, resave: false });
+    const res = await request(server).get('/');
+    await settle();
+    expect(sessionCookie(res)).toBeDefined();
+    expect(store.calls.set).toBe(1);
+  });
+});
+
+describe('IDs used for writing', () => {
+  it('save writes under session.id while the cookie carries req.sessionID', async () => {
+    const store = createTestStore();
+    const server = createServer(opts({ store }), (req, res) => {
+      const original = req.sessionID;
+      req.sessionID = 'changed-by-user';
+      res.end(original);
+    });
+    const res = await request(server).get('/');
+    await settle();
+    expect(sid(res)).toBe('changed-by-user');
+    expect(store.read(res.text)).toBeDefined();
+    expect(store.read('changed-by-user')).toBeUndefined();
+  });
+
+  it('store touch uses req.sessionID and passes req.session', async () => {
+    const store = createTestStore();
+    store.write('s1', record({ v: 1 }));
+    const seen: any[] = [];
+    const orig = store.touch;
+    store.touch = function (this: any, id: string, s: any, cb: any) {
+      seen.push([id, s]);
+      return orig.call(this, id, s, cb);
+    };
+    let sess: any;
+    const server = createServer(opts({ store }), (req, res) => {
+      sess = req.session;
+      res.end();
+    });
+    await request(server).get('/').set('Cookie', signedCookie('s1'));
+    await settle();
+    expect(seen).toHaveLength(1);
+    expect(seen[0][0]).toBe('s1');
+    expect(seen[0][1]).toBe(sess);
+  });
+});
+
 describe('session methods over HTTP', () => {
   let store: Store;
   beforeEach(() => {
@@ -372,7 +470,9 @@ describe('session methods over HTTP', () => {
     const server = createServer(opts({ store }), (req, res) => {
       store.write('s1', record({ user: 'zed' }));
       const before = req.session.user;
-      req.session.reload((err: any) => res.end(String(err ?? '') + before + '>' + req.session.user));
+      req.session.reload((err: any) =>
+        res.end(String(err ?? '') + before + '>' + req.session.user),
+      );
     });
     await request(server).get('/').set('Cookie', signedCookie('s1')).expect('alice>zed');
   });

@@ -1,0 +1,239 @@
+/**
+ * The engine options that go beyond express-session (used by the Nest module's defaults, and
+ * available to the drop-in): isValidId, duplicate cookies, resignCookies, clearCookieOnDestroy,
+ * strictWrites, discardInvalidRecords, touchAfter, and the orphan rule.
+ */
+process.env.NO_DEPRECATION = 'express-session';
+import request from 'supertest';
+import session = require('../../../lib/express');
+import { isDefaultSessionId } from '../../../lib/engine/session-id';
+import {
+  cookie,
+  createServer,
+  sessionCookie,
+  signedCookie,
+  sid,
+  SECRET,
+} from '../../support/express-helpers';
+
+const base = { secret: SECRET, resave: false, saveUninitialized: false };
+
+function counter(req: any, res: any): void {
+  req.session.n = (req.session.n ?? 0) + 1;
+  res.end(String(req.session.n));
+}
+
+function spyStore(store: any): Record<string, number> {
+  const calls: Record<string, number> = { get: 0, set: 0, touch: 0, destroy: 0 };
+  for (const m of Object.keys(calls)) {
+    const original = store[m].bind(store);
+    store[m] = (...args: any[]) => {
+      calls[m]!++;
+      return original(...args);
+    };
+  }
+  return calls;
+}
+
+describe('isValidId', () => {
+  it('rejects a correctly signed id of the wrong shape before reading the store', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const calls = spyStore(store);
+    const server = createServer({ ...base, store, isValidId: isDefaultSessionId }, counter);
+    const forged = signedCookie('not-an-id-we-issue', SECRET);
+    const res = await request(server).get('/').set('Cookie', forged).expect(200, '1');
+    expect(calls.get).toBe(0);
+    expect(sid(res)).not.toBe('not-an-id-we-issue');
+    expect(isDefaultSessionId(sid(res)!)).toBe(true);
+    store.close();
+  });
+
+  it.each(['*', 'a?b', 'x:y', 'line\nbreak', 'é'.repeat(32), 'a'.repeat(4096), 'a'.repeat(31)])(
+    'never adopts malformed id #%#',
+    (bad) => {
+      expect(isDefaultSessionId(bad)).toBe(false);
+    },
+  );
+});
+
+describe('duplicate session cookies', () => {
+  it('an invalid first copy does not hide a valid second one', async () => {
+    const server = createServer(base, counter);
+    const first = await request(server).get('/').expect(200, '1');
+    const good = cookie(first);
+    const header = `connect.sid=s%3Aforged.badsignature; other=1; ${good}`;
+    await request(server).get('/').set('Cookie', header).expect(200, '2');
+  });
+});
+
+describe('resignCookies', () => {
+  it('re-sends a cookie signed with an older secret, signed with the current one', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const oldStore = createServer({ ...base, secret: 'old secret', store }, counter);
+    const rotated = createServer(
+      { ...base, secret: ['new secret', 'old secret'], store, resignCookies: true },
+      counter,
+    );
+    const r1 = await request(oldStore).get('/').expect(200, '1');
+    const r2 = await request(rotated).get('/').set('Cookie', cookie(r1)).expect(200, '2');
+    expect(sessionCookie(r2)).toBeDefined();
+    expect(cookie(r2)).toBe(signedCookie(sid(r1)!, 'new secret'));
+    store.close();
+  });
+});
+
+describe('clearCookieOnDestroy', () => {
+  it('sends an expired cookie when the session is destroyed', async () => {
+    const server = createServer({ ...base, clearCookieOnDestroy: true }, (req: any, res: any) => {
+      if (req.url === '/logout') return req.session.destroy(() => res.end('bye'));
+      counter(req, res);
+    });
+    const r1 = await request(server).get('/').expect(200, '1');
+    const r2 = await request(server).get('/logout').set('Cookie', cookie(r1)).expect(200, 'bye');
+    const line = sessionCookie(r2)!;
+    expect(line).toMatch(
+      /^connect\.sid=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly/,
+    );
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+  });
+});
+
+describe('orphans', () => {
+  it('does not store a new session modified after the headers were sent', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer({ ...base, store }, (req: any, res: any) => {
+      res.write('partial');
+      req.session.late = true;
+      res.end();
+    });
+    const res = await request(server).get('/').expect(200);
+    expect(sessionCookie(res)).toBeUndefined();
+    expect(await store.length()).toBe(0);
+    store.close();
+  });
+});
+
+describe('strictWrites', () => {
+  function failingStore(): any {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    (store as any).set = (_sid: string, _s: unknown, cb: (e?: Error) => void) =>
+      setImmediate(cb, new Error('disk on fire'));
+    return store;
+  }
+
+  it('answers 503 without the session cookie when the write fails', async () => {
+    const errors: unknown[] = [];
+    const store = failingStore();
+    const server = createServer(
+      { ...base, store, strictWrites: true, onError: (e: unknown) => errors.push(e) },
+      (req: any, res: any) => {
+        req.session.user = 'alice';
+        res.setHeader('Content-Type', 'text/plain');
+        res.end('signed in');
+      },
+    );
+    const res = await request(server).get('/').expect(503);
+    expect(res.body).toEqual({
+      statusCode: 503,
+      message: 'Session store unavailable',
+      error: 'Service Unavailable',
+    });
+    expect(res.headers['retry-after']).toBe('1');
+    expect(sessionCookie(res)).toBeUndefined();
+    expect((errors[0] as Error).message).toBe('disk on fire');
+    store.close();
+  });
+
+  it('a completed response means the write is in the store', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer({ ...base, store, strictWrites: true }, counter);
+    const res = await request(server).get('/').expect(200, '1');
+    expect(await store.get(sid(res)!)).toMatchObject({ n: 1 });
+    store.close();
+  });
+
+  it('answers 500 for session data that cannot be serialized, keeping the stored record', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer(
+      { ...base, store, strictWrites: true, onError: () => undefined },
+      (req: any, res: any) => {
+        if (req.url === '/bad') req.session.big = BigInt(1);
+        else req.session.ok = true;
+        res.end('done');
+      },
+    );
+    const r1 = await request(server).get('/').expect(200);
+    const r2 = await request(server).get('/bad').set('Cookie', cookie(r1)).expect(500);
+    expect(r2.body.message).toMatch(/not serializable/);
+    expect(await store.get(sid(r1)!)).toMatchObject({ ok: true });
+    store.close();
+  });
+
+  it('fails a store that never answers within storeTimeout', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    (store as any).set = () => undefined;
+    const server = createServer(
+      { ...base, store, strictWrites: true, storeTimeout: 100, onError: () => undefined },
+      counter,
+    );
+    await request(server).get('/').expect(503);
+    store.close();
+  });
+});
+
+describe('discardInvalidRecords', () => {
+  it.each([
+    ['no cookie', { n: 5 }],
+    ['cookie not an object', { cookie: 'x', n: 5 }],
+    [
+      'expired',
+      {
+        cookie: {
+          originalMaxAge: 1000,
+          expires: new Date(Date.now() - 1000).toISOString(),
+          path: '/',
+        },
+        n: 5,
+      },
+    ],
+  ])('gives a fresh session and deletes a record with %s', async (_label, record) => {
+    const records = new Map<string, unknown>([['abc', record]]);
+    const store: any = Object.assign(new (require('node:events').EventEmitter)(), {
+      get: (id: string, cb: any) => setImmediate(cb, null, records.get(id)),
+      set: (id: string, s: any, cb: any) => (
+        records.set(id, JSON.parse(JSON.stringify(s))),
+        setImmediate(cb)
+      ),
+      destroy: (id: string, cb: any) => (records.delete(id), setImmediate(cb)),
+    });
+    const server = createServer({ ...base, store, discardInvalidRecords: true }, counter);
+    const res = await request(server)
+      .get('/')
+      .set('Cookie', signedCookie('abc', SECRET))
+      .expect(200, '1');
+    expect(records.has('abc')).toBe(false);
+    expect(sid(res)).not.toBe('abc');
+  });
+});
+
+describe('touchAfter', () => {
+  it('skips the store touch of an unchanged session while the expiry barely moves', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const calls = spyStore(store);
+    const read = (req: any, res: any) => {
+      if (req.url === '/write') req.session.x = 1;
+      res.end(String(req.session.x));
+    };
+    const lazy = createServer(
+      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000 },
+      read,
+    );
+    const eager = createServer({ ...base, store, cookie: { maxAge: 60_000 } }, read);
+    const r1 = await request(lazy).get('/write').expect(200, '1');
+    await request(lazy).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    expect(calls.touch).toBe(0);
+    await request(eager).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    expect(calls.touch).toBe(1);
+    store.close();
+  });
+});
