@@ -4,6 +4,7 @@
  * strictWrites, discardInvalidRecords, touchAfter, and the orphan rule.
  */
 process.env.NO_DEPRECATION = 'express-session';
+import { EventEmitter } from 'node:events';
 import request from 'supertest';
 import session = require('../../../lib/express');
 import { isDefaultSessionId } from '../../../lib/engine/session-id';
@@ -198,7 +199,7 @@ describe('discardInvalidRecords', () => {
     ],
   ])('gives a fresh session and deletes a record with %s', async (_label, record) => {
     const records = new Map<string, unknown>([['abc', record]]);
-    const store: any = Object.assign(new (require('node:events').EventEmitter)(), {
+    const store: any = Object.assign(new EventEmitter(), {
       get: (id: string, cb: any) => setImmediate(cb, null, records.get(id)),
       set: (id: string, s: any, cb: any) => (
         records.set(id, JSON.parse(JSON.stringify(s))),
