@@ -25,6 +25,14 @@ export {
 export { SessionStore } from './stores/session-store';
 export { Store, type StoreConstructor } from './stores/store';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store';
+export {
+  RedisStore,
+  RedisStoreError,
+  type RedisStoreOptions,
+  type RedisStoreSerializer,
+  type RedisStoredSession,
+} from './stores/redis-store';
+export type { RedisClientLike, RedisCommands } from './stores/redis-client';
 export { CallbackStoreAdapter } from './stores/callback-store-adapter';
 export { StoreTimeoutError } from './stores/store-call';
 export type { StoreLike } from './stores/store-like';

@@ -16,7 +16,7 @@ export interface SessionLifecycle {
   readonly storeTimeout: number | undefined;
   /** Called before an explicit save of the request's current session: records what is being saved. */
   beforeSave(session: RequestSession): void;
-  /** Called when the request's session is destroyed through `session.destroy()`. */
+  /** Called when the store confirmed the destroy of the request's session (`session.destroy()`). */
   onDestroy(session: RequestSession): void;
   /** Creates a new session (new id, data and cookie) on the request. */
   generate(): void;

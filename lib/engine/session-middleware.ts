@@ -311,6 +311,11 @@ class RequestContext implements SessionLifecycle {
       : !this.isSaved(session);
   }
 
+  /** A 5xx answer whose session changes are not to be kept (`saveOnServerError: false`). */
+  private failedResponse(): boolean {
+    return !this.engine.options.saveOnServerError && (this.res as ServerResponse).statusCode >= 500;
+  }
+
   /** Called when the session is not being saved: refresh the store's expiry? */
   private shouldTouch(session: RequestSession): boolean {
     const id = this.req.sessionID;
@@ -378,6 +383,7 @@ class RequestContext implements SessionLifecycle {
       return;
     }
     try {
+      if (this.failedResponse()) return;
       if (!this.shouldSetCookie(session) || !this.cookieAllowed(session)) return;
       if (!this.touched) {
         session.touch();
@@ -528,6 +534,7 @@ class RequestContext implements SessionLifecycle {
         session.touch();
         this.touched = true;
       }
+      if (this.failedResponse()) return this.endWith(originalEnd, chunk, encoding, callback);
       if (this.shouldSave(session)) {
         if (this.isOrphan(session)) return this.endWith(originalEnd, chunk, encoding, callback);
         started = true;
@@ -587,6 +594,7 @@ class RequestContext implements SessionLifecycle {
         this.touched = true;
       }
       this.setCookieHeader(true);
+      if (this.failedResponse()) return this.endWith(originalEnd, chunk, encoding, callback);
       if (this.shouldSave(session)) {
         if (this.isOrphan(session)) return succeed();
         started = true;

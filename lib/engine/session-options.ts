@@ -69,6 +69,12 @@ export interface SessionOptions {
    */
   resignCookies?: boolean;
   /**
+   * (ours) Persist session changes of a request answered with a 5xx status (default `true`, as
+   * express-session). With `false`, a handler that fails after changing the session leaves the
+   * stored session as it was, and a new session gets no record and no cookie.
+   */
+  saveOnServerError?: boolean;
+  /**
    * (ours) When the request's session is destroyed (`req.session.destroy()`), also tell the
    * browser to drop the cookie (an expired `Set-Cookie`). Default `false`: express-session sends
    * no cookie at all then.
@@ -101,6 +107,7 @@ export interface ResolvedSessionOptions {
   readonly strictWrites: boolean;
   readonly discardInvalidRecords: boolean;
   readonly clearCookieOnDestroy: boolean;
+  readonly saveOnServerError: boolean;
   readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
@@ -184,6 +191,7 @@ export function resolveSessionOptions(
     strictWrites: Boolean(options.strictWrites),
     discardInvalidRecords: Boolean(options.discardInvalidRecords),
     clearCookieOnDestroy: Boolean(options.clearCookieOnDestroy),
+    saveOnServerError: options.saveOnServerError ?? true,
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };

@@ -142,10 +142,14 @@ export class Session {
   destroy(callback?: NodeCallback): this | SessionPromise<this> {
     return operation(this, callback, (done) => {
       const req = this.req;
-      if (req.session === this) lifecycleOf(req)?.onDestroy(this as RequestSession);
+      const life = req.session === this ? lifecycleOf(req) : undefined;
       delete req.session;
       try {
-        callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, done);
+        callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, (err) => {
+          // Only a destroy the store confirmed may clear the browser's cookie.
+          if (!err) life?.onDestroy(this as RequestSession);
+          done(err);
+        });
       } catch (err) {
         done(err);
       }

@@ -148,7 +148,13 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
   ) {
     fail('proxy', 'must be true, false, or a number of trusted proxy hops');
   }
-  for (const flag of ['resave', 'rolling', 'saveUninitialized', 'strictWrites'] as const) {
+  for (const flag of [
+    'resave',
+    'rolling',
+    'saveUninitialized',
+    'strictWrites',
+    'saveOnServerError',
+  ] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       fail(flag, 'must be a boolean');
   }
@@ -200,8 +206,9 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       touchAfter: options.touchAfter ?? DEFAULT_TOUCH_AFTER,
       strictWrites: options.strictWrites ?? true,
       discardInvalidRecords: true,
-      clearCookieOnDestroy: true,
-      resignCookies: true,
+      clearCookieOnDestroy: options.clearCookieOnDestroy ?? true,
+      resignCookies: options.resignCookies ?? true,
+      saveOnServerError: options.saveOnServerError ?? false,
       onError: options.onError,
     },
     forRoutes,

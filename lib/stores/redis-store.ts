@@ -355,11 +355,16 @@ export class RedisStore extends SessionStore {
 
   /** Best-effort removal of an unusable record, reported as a `'warning'`. */
   private discard(key: string, problem: string): void {
-    const warning = new Error(`RedisStore: the session record ${key} ${problem}; it was removed`);
+    this.warn(`the session record ${key} ${problem}; it was removed`);
+    this.command('get', () => this.client.del(key)).catch(noop);
+  }
+
+  /** Emits a `'warning'` (an Error), or hands it to `process.emitWarning` when nobody listens. */
+  private warn(message: string): void {
+    const warning = new Error(`RedisStore: ${message}`);
     warning.name = 'RedisStoreWarning';
     if (this.listenerCount('warning') > 0) this.emit('warning', warning);
     else process.emitWarning(warning);
-    this.command('get', () => this.client.del(key)).catch(noop);
   }
 
   /** TTL in whole seconds, or `undefined` with `disableTTL`. */
@@ -481,9 +486,7 @@ export class RedisStore extends SessionStore {
         if (raw === null || raw === undefined) continue;
         const session = await this.decode(raw);
         if (typeof session === 'string') {
-          const warning = new Error(`RedisStore: the session record ${key} ${session}; skipped`);
-          warning.name = 'RedisStoreWarning';
-          if (this.listenerCount('warning') > 0) this.emit('warning', warning);
+          this.warn(`the session record ${key} ${session}; all() skipped it`);
           continue;
         }
         out.push(Object.assign(session, { id: key.slice(this.prefix.length) }));
