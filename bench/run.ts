@@ -1,0 +1,778 @@
+/**
+ * The benchmark runner (`npm run bench`, `npm run bench -- --quick`).
+ *
+ * Starts every server variant as a child process on 127.0.0.1 (a free port each), a private
+ * redis-server and a three-master Redis Cluster on free ports, and loads them with autocannon
+ * (32 connections, loopback only, bounded duration). Variants of a scenario are interleaved
+ * round-robin (the order rotates each round) so that machine drift cancels; the table shows
+ * medians over the rounds. Writes bench/RESULTS.md and prints the same table.
+ *
+ * Options: `--quick` (one short round), `--rounds N`, `--duration S`, `--warmup S`,
+ * `--scenarios S1-memory,S2-redis,...`, `--variants id,id,...`, `--no-cluster`,
+ * `--no-memory`, `--out FILE` (default bench/RESULTS.md; `-` writes nothing),
+ * `--cpu-prof DIR` (servers run with `node --cpu-prof`, profiles written to DIR).
+ */
+import autocannon from 'autocannon';
+import { fork, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { availableParallelism, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { RedisCluster, RedisServer, freePort } from './redis';
+import { variant, type ChildMessage, type VariantInfo } from './variants';
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  duration: number;
+  warmup: number;
+  pool: number;
+  scenarios: string[] | undefined;
+  variants: string[] | undefined;
+  cluster: boolean;
+  memory: boolean;
+  memoryCount: number;
+  out: string | undefined;
+  cpuProf: string | undefined;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const list = (name: string) => value(name)?.split(',').filter(Boolean);
+  const out = value('--out') ?? join(ROOT, 'bench', 'RESULTS.md');
+  return {
+    quick,
+    rounds: Number(value('--rounds') ?? (quick ? 1 : 3)),
+    duration: Number(value('--duration') ?? (quick ? 1.5 : 6)),
+    warmup: Number(value('--warmup') ?? (quick ? 0.5 : 1.5)),
+    pool: quick ? 64 : 256,
+    scenarios: list('--scenarios'),
+    variants: list('--variants'),
+    cluster: !argv.includes('--no-cluster'),
+    memory: !argv.includes('--no-memory'),
+    memoryCount: Number(value('--memory-count') ?? 100_000),
+    out: out === '-' ? undefined : resolve(out),
+    cpuProf: value('--cpu-prof'),
+  };
+}
+
+// ---------------------------------------------------------------- scenarios
+
+interface Scenario {
+  id: string;
+  label: string;
+  path: string;
+  /** Requests carry an existing session's cookie. */
+  cookie: boolean;
+  variants: string[];
+}
+
+const MEMORY_VARIANTS = [
+  'nest-bare',
+  'nest-es-memory',
+  'nest-nestjs-session-memory',
+  'nest-ns-memory',
+  'express-bare',
+  'express-es-memory',
+  'express-ns-memory',
+];
+const REDIS_VARIANTS = [
+  'nest-bare',
+  'nest-es-redis',
+  'nest-nestjs-session-redis',
+  'nest-ns-redis',
+  'nest-ns-cluster',
+];
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'S1-memory',
+    label: 'S1 no cookie, handler ignores the session (memory)',
+    path: '/s1',
+    cookie: false,
+    variants: MEMORY_VARIANTS,
+  },
+  {
+    id: 'S2-memory',
+    label: 'S2 valid cookie, handler reads the session (memory)',
+    path: '/s2',
+    cookie: true,
+    variants: MEMORY_VARIANTS,
+  },
+  {
+    id: 'S2-redis',
+    label: 'S2 valid cookie, handler reads the session (Redis)',
+    path: '/s2',
+    cookie: true,
+    variants: REDIS_VARIANTS,
+  },
+  {
+    id: 'S3-redis',
+    label: 'S3 valid cookie, handler changes the session (Redis)',
+    path: '/s3',
+    cookie: true,
+    variants: REDIS_VARIANTS,
+  },
+  {
+    id: 'S4-redis',
+    label: 'S4 no cookie, handler creates a session (Redis)',
+    path: '/s4',
+    cookie: false,
+    variants: REDIS_VARIANTS,
+  },
+];
+
+/** Stored sessions are made to look last saved this long ago (a real app's steady state). */
+const SESSION_AGE_MS = 10 * 60 * 1000;
+const CONNECTIONS = 32;
+
+// ---------------------------------------------------------------- processes
+
+const children = new Set<ChildProcess>();
+const redisServers: { stop(): void }[] = [];
+
+function cleanup(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const server of redisServers.splice(0)) server.stop();
+}
+
+process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping servers`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+class ServerChild {
+  port = 0;
+  private waiting: ((m: ChildMessage) => void) | undefined;
+
+  private constructor(
+    readonly info: VariantInfo,
+    readonly child: ChildProcess,
+  ) {}
+
+  static async start(info: VariantInfo, redisArg: string, cpuProf?: string): Promise<ServerChild> {
+    const execArgv = cpuProf
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${cpuProf}`,
+          `--cpu-prof-name=${info.id}-${Date.now()}.cpuprofile`,
+        ]
+      : [];
+    const child = fork(join(__dirname, 'server.js'), [info.id, redisArg], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    children.add(child);
+    const server = new ServerChild(info, child);
+    child.on('message', (m: ChildMessage) => {
+      const waiting = server.waiting;
+      server.waiting = undefined;
+      waiting?.(m);
+    });
+    const first = await server.next(30_000);
+    if (first.type !== 'ready') {
+      throw new Error(`${info.id} failed to start: ${first.type === 'error' ? first.message : ''}`);
+    }
+    server.port = first.port;
+    return server;
+  }
+
+  private next(timeout: number): Promise<ChildMessage> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.info.id}: no answer`)), timeout);
+      const onExit = (code: number | null) =>
+        reject(new Error(`${this.info.id} exited (${code ?? 'signal'})`));
+      this.child.once('exit', onExit);
+      this.waiting = (m) => {
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        resolvePromise(m);
+      };
+    });
+  }
+
+  async stats(): Promise<Extract<ChildMessage, { type: 'stats' }>> {
+    const answer = this.next(10_000);
+    this.child.send({ type: 'stats' });
+    const m = await answer;
+    if (m.type !== 'stats') throw new Error(`${this.info.id}: unexpected ${m.type}`);
+    return m;
+  }
+
+  /** Graceful stop (lets `--cpu-prof` write its profile), SIGKILL after 5 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      children.delete(child);
+      return;
+    }
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.disconnect();
+    await exited;
+    clearTimeout(timer);
+    children.delete(child);
+  }
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+function get(port: number, path: string): Promise<{ status: number; setCookie: string[] }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolvePromise({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [] }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Signs in `count` sessions through GET /s4 and returns their `name=value` cookies. */
+async function makeCookies(port: number, count: number): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < count; i += 16) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(16, count - i) }, () => get(port, '/s4')),
+    );
+    for (const r of batch) {
+      const line = r.setCookie[0];
+      if (r.status !== 200 || !line) throw new Error(`GET /s4 gave ${r.status} without a cookie`);
+      cookies.push(line.split(';')[0] as string);
+    }
+  }
+  return cookies;
+}
+
+/** Cookies for a server without sessions: same shape and length, never valid. */
+function fakeCookies(count: number): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => `connect.sid=s%3A${String(i).padStart(32, 'x')}.${'A'.repeat(43)}`,
+  );
+}
+
+// ---------------------------------------------------------------- Redis
+
+const IGNORED_COMMANDS = new Set([
+  'info',
+  'ping',
+  'cluster',
+  'command',
+  'client',
+  'select',
+  'hello',
+  'config',
+  'readonly',
+  'scan',
+  'flushall',
+]);
+
+interface RedisSide {
+  standalone: RedisServer;
+  standaloneClient: Redis;
+  cluster: RedisCluster | undefined;
+  clusterClients: Redis[];
+}
+
+async function commandStats(clients: Redis[]): Promise<Record<string, number>> {
+  const total: Record<string, number> = {};
+  for (const client of clients) {
+    const text = await client.info('commandstats');
+    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      const name = match[1] as string;
+      if (IGNORED_COMMANDS.has(name.split('|')[0] as string)) continue;
+      total[name] = (total[name] ?? 0) + Number(match[2]);
+    }
+  }
+  return total;
+}
+
+/** Moves every stored session's `cookie.expires` back by SESSION_AGE_MS (TTL kept). */
+async function ageSessions(clients: Redis[]): Promise<number> {
+  let aged = 0;
+  for (const client of clients) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const raw = await client.get(key);
+        if (!raw) continue;
+        const record = JSON.parse(raw) as { cookie?: { expires?: string } };
+        if (!record.cookie?.expires) continue;
+        record.cookie.expires = new Date(
+          new Date(record.cookie.expires).getTime() - SESSION_AGE_MS,
+        ).toISOString();
+        await client.set(key, JSON.stringify(record), 'KEEPTTL');
+        aged++;
+      }
+    } while (cursor !== '0');
+  }
+  return aged;
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Run {
+  scenario: string;
+  variant: string;
+  round: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  errors: number;
+  non2xx: number;
+  cpuPerRequest: number;
+  maxRss: number;
+  commands: Record<string, number>;
+}
+
+function load(
+  port: number,
+  scenario: Scenario,
+  cookies: string[],
+  seconds: number,
+): Promise<autocannon.Result> {
+  const requests: autocannon.Request[] = scenario.cookie
+    ? cookies.map((cookie) => ({ method: 'GET', path: scenario.path, headers: { cookie } }))
+    : [{ method: 'GET', path: scenario.path }];
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests,
+  });
+}
+
+function redisClientsFor(info: VariantInfo, redis: RedisSide | undefined): Redis[] {
+  if (!redis) return [];
+  if (info.store === 'redis') return [redis.standaloneClient];
+  if (info.store === 'cluster') return redis.clusterClients;
+  return [];
+}
+
+async function measure(
+  server: ServerChild,
+  scenario: Scenario,
+  cookies: string[],
+  round: number,
+  options: Options,
+  redis: RedisSide | undefined,
+): Promise<Run> {
+  if (options.warmup > 0) await load(server.port, scenario, cookies, options.warmup);
+  const clients = redisClientsFor(server.info, redis);
+  const commandsBefore = await commandStats(clients);
+  const before = await server.stats();
+  const result = await load(server.port, scenario, cookies, options.duration);
+  const after = await server.stats();
+  const commandsAfter = await commandStats(clients);
+  const total = result.requests.total;
+  const commands: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(commandsAfter)) {
+    const delta = calls - (commandsBefore[name] ?? 0);
+    if (delta > 0) commands[name] = delta;
+  }
+  return {
+    scenario: scenario.id,
+    variant: server.info.id,
+    round,
+    rps: total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    cpuPerRequest: total > 0 ? (after.cpuMicros - before.cpuMicros) / total : NaN,
+    maxRss: after.maxRss,
+    commands,
+  };
+}
+
+// ---------------------------------------------------------------- aggregation
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Cell {
+  scenario: Scenario;
+  info: VariantInfo;
+  rps: number;
+  vsBare: number;
+  vsExpressSession: number;
+  p50: number;
+  p99: number;
+  cpuPerRequest: number;
+  maxRss: number;
+  commandsPerRequest: Record<string, number>;
+  errors: number;
+  rounds: number;
+}
+
+/** The bare server of the same framework. */
+function bareOf(info: VariantInfo): string {
+  return info.framework === 'nest' ? 'nest-bare' : 'express-bare';
+}
+
+/** express-session on the same framework and store kind (standalone Redis for the Cluster). */
+function expressSessionOf(info: VariantInfo): string | undefined {
+  if (info.store === 'none') return undefined;
+  const store = info.store === 'cluster' ? 'redis' : info.store;
+  return `${info.framework}-es-${store}`;
+}
+
+function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
+  const mine = runs.filter((r) => r.scenario === scenario.id);
+  const byRound = (variantId: string | undefined, round: number) =>
+    mine.find((r) => r.variant === variantId && r.round === round);
+  const cells: Cell[] = [];
+  for (const id of scenario.variants) {
+    const list = mine.filter((r) => r.variant === id);
+    if (list.length === 0) continue;
+    const info = variant(id);
+    const ratio = (other: string | undefined) =>
+      median(
+        list.map((r) => {
+          const o = byRound(other, r.round);
+          return o ? r.rps / o.rps : NaN;
+        }),
+      );
+    const total = list.reduce((s, r) => s + r.total, 0);
+    const commands: Record<string, number> = {};
+    for (const r of list) {
+      for (const [name, calls] of Object.entries(r.commands)) {
+        commands[name] = (commands[name] ?? 0) + calls;
+      }
+    }
+    for (const name of Object.keys(commands)) commands[name] = (commands[name] as number) / total;
+    cells.push({
+      scenario,
+      info,
+      rps: median(list.map((r) => r.rps)),
+      vsBare: ratio(bareOf(info)),
+      vsExpressSession: ratio(expressSessionOf(info)),
+      p50: median(list.map((r) => r.p50)),
+      p99: median(list.map((r) => r.p99)),
+      cpuPerRequest: median(list.map((r) => r.cpuPerRequest)),
+      maxRss: Math.max(...list.map((r) => r.maxRss)),
+      commandsPerRequest: commands,
+      errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
+      rounds: list.length,
+    });
+  }
+  return cells;
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+function commandsText(commands: Record<string, number>, store: string): string {
+  if (store === 'none' || store === 'memory') return '';
+  const entries = Object.entries(commands).filter(([, v]) => v >= 0.005);
+  if (entries.length === 0) return '0';
+  const total = entries.reduce((s, [, v]) => s + v, 0);
+  return `${total.toFixed(2)} (${entries
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k.toUpperCase()} ${v.toFixed(2)}`)
+    .join(', ')})`;
+}
+
+function table(cells: Cell[]): string {
+  const lines = [
+    '| scenario | variant | req/s | × bare | × express-session | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const c of cells) {
+    lines.push(
+      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+interface Target {
+  text: string;
+  met: boolean | undefined;
+  detail: string;
+}
+
+function targets(cells: Cell[], memory: Record<string, number> | undefined): Target[] {
+  const cell = (scenario: string, id: string) =>
+    cells.find((c) => c.scenario.id === scenario && c.info.id === id);
+  const out: Target[] = [];
+  const ratio = (scenario: string, id: string, min: number, label: string) => {
+    const c = cell(scenario, id);
+    out.push({
+      text: `${label}: ${scenario} ${id} ≥ ${min.toFixed(2)} × bare Nest`,
+      met: c ? c.vsBare >= min : undefined,
+      detail: c ? fmt(c.vsBare, 2) : 'not run',
+    });
+  };
+  const commands = (scenario: string, id: string, max: number) => {
+    const c = cell(scenario, id);
+    const total = c ? Object.values(c.commandsPerRequest).reduce((s, v) => s + v, 0) : NaN;
+    out.push({
+      text: `${scenario} ${id}: at most ${max} Redis command(s) per request`,
+      met: c ? total <= max + 0.02 : undefined,
+      detail: c ? total.toFixed(2) : 'not run',
+    });
+  };
+  ratio('S1-memory', 'nest-ns-memory', 0.97, 'S1');
+  ratio('S2-memory', 'nest-ns-memory', 0.9, 'S2 memory');
+  ratio('S2-redis', 'nest-ns-redis', 0.8, 'S2 Redis');
+  commands('S2-redis', 'nest-ns-redis', 1);
+  ratio('S3-redis', 'nest-ns-redis', 0.75, 'S3 Redis');
+  commands('S3-redis', 'nest-ns-redis', 2);
+  ratio('S4-redis', 'nest-ns-redis', 0.8, 'S4 Redis');
+  commands('S4-redis', 'nest-ns-redis', 1);
+  for (const c of cells) {
+    // The Cluster variant has no express-session counterpart on a Cluster: shown, not judged.
+    if (c.info.engine !== 'nest-session' || c.info.store === 'cluster') continue;
+    const es = cell(c.scenario.id, expressSessionOf(c.info) ?? '');
+    if (!es) continue;
+    out.push({
+      text: `${c.scenario.id} ${c.info.id}: CPU/request and p99 below ${es.info.id}`,
+      met: c.cpuPerRequest < es.cpuPerRequest && c.p99 <= es.p99,
+      detail: `CPU ${fmt(c.cpuPerRequest)} vs ${fmt(es.cpuPerRequest)} µs; p99 ${fmt(c.p99)} vs ${fmt(es.p99)} ms`,
+    });
+  }
+  if (memory) {
+    out.push({
+      text: 'MemoryStore bytes per idle session (100k sessions) below express-session',
+      met: memory.ns !== undefined && memory.es !== undefined ? memory.ns < memory.es : undefined,
+      detail: `nest-session ${fmt(memory.ns ?? NaN)} B vs express-session ${fmt(memory.es ?? NaN)} B`,
+    });
+  }
+  return out;
+}
+
+function versionOf(pkg: string): string {
+  try {
+    const text = readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8');
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function machine(): string {
+  let cpu = '?';
+  try {
+    cpu =
+      /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? '?';
+  } catch {
+    /* not Linux */
+  }
+  let nproc = String(availableParallelism());
+  try {
+    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  } catch {
+    /* keep availableParallelism */
+  }
+  return `${nproc} CPUs (nproc), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+}
+
+function report(
+  options: Options,
+  cells: Cell[],
+  memory: Record<string, number> | undefined,
+  started: Date,
+): string {
+  const redisVersion =
+    /v=(\S+)/.exec(
+      spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '',
+    )?.[1] ?? '?';
+  const t = targets(cells, memory);
+  const mark = (met: boolean | undefined) => (met === undefined ? '–' : met ? 'met' : '**missed**');
+  return [
+    '# nest-session benchmark results',
+    '',
+    `Generated by \`npm run bench${options.quick ? ' -- --quick' : ''}\` on ${started.toISOString()}.`,
+    '',
+    `- Machine: ${machine()}`,
+    `- Node ${process.version}; @nestjs/core ${versionOf('@nestjs/core')} on @nestjs/platform-express ${versionOf('@nestjs/platform-express')}; express ${versionOf('express')}`,
+    `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
+    `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round).`,
+    `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
+    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: `INFO commandstats` deltas / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
+    '',
+    table(cells),
+    '',
+    ...(memory
+      ? [
+          `MemoryStore heap per idle session (${options.memoryCount.toLocaleString('en')} sessions, heap delta after GC, \`--expose-gc\`): nest-session ${fmt(memory.ns ?? NaN)} B, express-session ${fmt(memory.es ?? NaN)} B.`,
+          '',
+        ]
+      : []),
+    '## Targets (issue 5)',
+    '',
+    '| target | result | value |',
+    '|---|---|---|',
+    ...t.map((x) => `| ${x.text} | ${mark(x.met)} | ${x.detail} |`),
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------- memory per session
+
+function memoryPerSession(count: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const which of ['ns', 'es']) {
+    const result = spawnSync(
+      process.execPath,
+      ['--expose-gc', join(__dirname, 'memory.js'), which, String(count)],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    if (result.status !== 0) throw new Error(`memory ${which} failed: ${result.stderr}`);
+    out[which] = (JSON.parse(result.stdout) as { bytesPerSession: number }).bytesPerSession;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const t0 = Date.now();
+  if (options.cpuProf) mkdirSync(options.cpuProf, { recursive: true });
+  const scenarios = SCENARIOS.filter(
+    (s) => !options.scenarios || options.scenarios.includes(s.id),
+  ).map((s) => ({
+    ...s,
+    variants: s.variants.filter(
+      (v) =>
+        (!options.variants || options.variants.includes(v)) &&
+        (options.cluster || variant(v).store !== 'cluster'),
+    ),
+  }));
+  for (const id of options.variants ?? []) variant(id);
+
+  let redis: RedisSide | undefined;
+  const needsRedis = scenarios.some((s) =>
+    s.variants.some((v) => ['redis', 'cluster'].includes(variant(v).store)),
+  );
+  if (needsRedis) {
+    const standalone = new RedisServer(await freePort(), false);
+    redisServers.push(standalone);
+    await standalone.start();
+    let cluster: RedisCluster | undefined;
+    if (scenarios.some((s) => s.variants.some((v) => variant(v).store === 'cluster'))) {
+      cluster = new RedisCluster();
+      redisServers.push(cluster);
+      await cluster.start();
+    }
+    redis = {
+      standalone,
+      standaloneClient: new Redis({ host: '127.0.0.1', port: standalone.port }),
+      cluster,
+      clusterClients: (cluster?.ports ?? []).map((port) => new Redis({ host: '127.0.0.1', port })),
+    };
+    console.error(
+      `redis-server on 127.0.0.1:${standalone.port}` +
+        (cluster ? `; cluster on ${cluster.ports.join(', ')}` : ''),
+    );
+  }
+
+  const runs: Run[] = [];
+  const cells: Cell[] = [];
+  try {
+    for (const scenario of scenarios) {
+      if (scenario.variants.length === 0) continue;
+      if (redis) {
+        // Our own servers only: start each Redis scenario from empty stores.
+        await redis.standaloneClient.flushall();
+        for (const c of redis.clusterClients) await c.flushall();
+      }
+      const servers: ServerChild[] = [];
+      for (const id of scenario.variants) {
+        const info = variant(id);
+        const redisArg =
+          info.store === 'redis'
+            ? String(redis?.standalone.port)
+            : info.store === 'cluster'
+              ? (redis?.cluster?.ports.join(',') ?? '')
+              : '';
+        servers.push(await ServerChild.start(info, redisArg, options.cpuProf));
+      }
+      const cookies = new Map<string, string[]>();
+      for (const server of servers) {
+        cookies.set(
+          server.info.id,
+          scenario.cookie && server.info.store !== 'none'
+            ? await makeCookies(server.port, options.pool)
+            : fakeCookies(options.pool),
+        );
+      }
+      if (scenario.cookie && redis) {
+        await ageSessions([redis.standaloneClient, ...redis.clusterClients]);
+      }
+      for (let round = 0; round < options.rounds; round++) {
+        const order = servers.map((_, i) => servers[(i + round) % servers.length] as ServerChild);
+        for (const server of order) {
+          const run = await measure(
+            server,
+            scenario,
+            cookies.get(server.info.id) ?? [],
+            round,
+            options,
+            redis,
+          );
+          runs.push(run);
+          console.error(
+            `${scenario.id} r${round + 1} ${server.info.id.padEnd(28)} ${fmt(run.rps).padStart(6)} req/s  p99 ${run.p99} ms  cpu ${fmt(run.cpuPerRequest)} µs/req` +
+              (run.errors + run.non2xx > 0 ? `  ERRORS ${run.errors} non2xx ${run.non2xx}` : ''),
+          );
+        }
+      }
+      for (const server of servers) await server.stop();
+      cells.push(...aggregate(scenario, runs));
+    }
+  } finally {
+    redis?.standaloneClient.disconnect();
+    for (const c of redis?.clusterClients ?? []) c.disconnect();
+    cleanup();
+  }
+
+  const memory = options.memory ? memoryPerSession(options.memoryCount) : undefined;
+  const text = report(options, cells, memory, started);
+  console.log(text);
+  console.error(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  if (options.out) {
+    writeFileSync(options.out, text);
+    console.error(`wrote ${options.out}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  cleanup();
+  process.exit(1);
+});

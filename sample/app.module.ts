@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { SessionModule, type SessionModuleOptions } from '../lib';
+import { RedisStore } from '../lib/stores/redis-store';
+import { AdminController } from './admin/admin.controller';
+import { AuthModule } from './auth/auth.module';
+import { CartController } from './cart/cart.controller';
+import { CatalogService } from './cart/catalog';
+import { AppConfig, AppConfigModule } from './config/app-config';
+import { CounterController } from './counter/counter.controller';
+import { ProfileController } from './profile/profile.controller';
+import { REDIS_CLIENT, RedisModule } from './redis/redis.module';
+import { SESSION_COOKIE_NAME } from './session/session-data';
+
+const EIGHT_HOURS = 8 * 60 * 60 * 1000;
+
+/** The session options, from the app's config and (when REDIS_URL is set) its Redis client. */
+export function sessionOptions(config: AppConfig, redis: Redis | null): SessionModuleOptions {
+  return {
+    secret: config.sessionSecret,
+    name: SESSION_COOKIE_NAME,
+    cookie: { maxAge: EIGHT_HOURS, secure: config.production },
+    // Redis when configured; otherwise the module's default MemoryStore (one process only).
+    store: redis ? new RedisStore({ client: redis, prefix: config.redisPrefix }) : undefined,
+  };
+}
+
+@Module({
+  imports: [
+    AppConfigModule,
+    SessionModule.forRootAsync({
+      imports: [RedisModule],
+      inject: [AppConfig, REDIS_CLIENT],
+      useFactory: sessionOptions,
+    }),
+    AuthModule,
+  ],
+  controllers: [ProfileController, CartController, CounterController, AdminController],
+  providers: [CatalogService],
+})
+export class AppModule {}
