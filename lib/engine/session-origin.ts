@@ -1,13 +1,22 @@
 import type { Session } from './session';
 
-const loaded = new WeakSet<object>();
+const loaded = new WeakMap<object, object>();
 
 /**
- * Marks a session object as read from the store (as opposed to created by this request).
+ * Marks a session object as read from the store (as opposed to created by this request), and
+ * remembers the record object the store returned for it.
  * @internal
  */
-export function markLoadedFromStore(session: Session): void {
-  loaded.add(session);
+export function markLoadedFromStore(session: Session, record: object): void {
+  loaded.set(session, record);
+}
+
+/**
+ * The record object a store's `get` returned for a session read from the store in this request
+ * (stores may key their own bookkeeping on it, e.g. the raw value they read), or `undefined`.
+ */
+export function storedRecordOf(session: unknown): object | undefined {
+  return typeof session === 'object' && session !== null ? loaded.get(session) : undefined;
 }
 
 /**

@@ -178,7 +178,11 @@ export class Session {
         (store.regenerate as (r: SessionRequest, cb: NodeCallback) => void).call(store, req, done);
         return;
       }
+      const current = req.session === this;
       callStore(store, 'destroy', [req.sessionID], life?.storeTimeout, (err) => {
+        // The browser's cookie named the destroyed session: if the new one is destroyed too
+        // before the response, the cookie is cleared rather than left pointing at nothing.
+        if (!err && current) life?.onDestroy(this as RequestSession);
         try {
           if (life) life.generate();
           else if (store.generate) (store.generate as (r: SessionRequest) => void)(req);

@@ -23,6 +23,11 @@ export interface RedisCommands {
   set(key: string, value: string, ex: 'EX', seconds: number, xx: 'XX'): Promise<unknown>;
   /** `EXPIRE key seconds`. */
   expire(key: string, seconds: number): Promise<number>;
+  /**
+   * `EVAL script numkeys key [arg …]` (single key): used by `touch` to refresh a record's expiry
+   * only while it is unchanged. Optional: without it, `touch` sends `EXPIRE`.
+   */
+  eval?(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   /** `DEL key [key …]` (several keys only on a standalone server). */
   del(...keys: string[]): Promise<number>;
   /** `MGET key [key …]` (used only on a standalone server). */

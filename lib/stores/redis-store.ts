@@ -1,7 +1,7 @@
 import type { NodeCallback } from '../engine/node-callback';
 import { noop } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
-import { isStoredSession } from '../engine/session-origin';
+import { isStoredSession, storedRecordOf } from '../engine/session-origin';
 import type { RedisClientLike, RedisCommands } from './redis-client';
 import { SessionStore } from './session-store';
 
@@ -12,6 +12,18 @@ export interface RedisStoreSerializer {
   /** Turns a session (its cookie included, through `Cookie#toJSON`) into the stored value. */
   stringify(session: SessionRecord): string;
 }
+
+/**
+ * `touch` of a session read in this request: rewrite the record (new cookie expiry, same data)
+ * only if it is still byte-for-byte what was read; otherwise leave it (whoever changed it wrote a
+ * fresh expiry). A missing key stays missing.
+ */
+const TOUCH_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -162,6 +174,9 @@ export class RedisStore extends SessionStore {
   readonly scanCount: number;
   /** Milliseconds allowed per Redis command (0: no limit). */
   readonly timeout: number;
+
+  /** The raw value each record object was read from (for the compare-and-set touch). */
+  private readonly rawValues = new WeakMap<object, string>();
 
   /** @param options see {@link RedisStoreOptions} */
   constructor(options: RedisStoreOptions) {
@@ -335,8 +350,9 @@ export class RedisStore extends SessionStore {
       this.discard(key, session);
       return undefined;
     }
-    // The stored cookie's `expires` is not checked: `touch` moves only the key's TTL, so it is
-    // stale by design (as with connect-redis); Redis's TTL is what expires a session.
+    // The stored cookie's `expires` is not checked: Redis's TTL is what expires a session (a
+    // record touched by connect-redis has a stale `expires`).
+    this.rawValues.set(session, raw);
     return session;
   }
 
@@ -423,8 +439,28 @@ export class RedisStore extends SessionStore {
       throw new RedisStoreError('touch', messageOf(err), { cause: err });
     }
     if (ttl === undefined) return;
+    const record = storedRecordOf(session);
+    const raw = record && this.rawValues.get(record);
+    const c = this.client;
+    if (raw !== undefined && ttl > 0 && typeof c.eval === 'function') {
+      // Rewrite the record with its new cookie expiry, but only while it is exactly what this
+      // request read: the stored expiry then stays current (so the engine's `touchAfter` can
+      // skip the next touches), and a concurrent change is never overwritten.
+      let value: string;
+      try {
+        value = this.serializer.stringify(session);
+      } catch (err) {
+        throw new RedisStoreError('touch', `cannot serialize the session: ${messageOf(err)}`, {
+          cause: err,
+        });
+      }
+      await this.command('touch', () =>
+        (c.eval as NonNullable<RedisCommands['eval']>)(TOUCH_IF_UNCHANGED, 1, key, raw, value, ttl),
+      );
+      return;
+    }
     // EXPIRE with a TTL <= 0 deletes the key, as a save of an expired session does.
-    await this.command('touch', () => this.client.expire(key, ttl));
+    await this.command('touch', () => c.expire(key, ttl));
   }
 
   /** The endpoints to scan: every master of a Cluster, or the client itself. */

@@ -59,7 +59,7 @@ export function createSessionFromRecord(req: SessionRequest, data: SessionRecord
   cookie.originalMaxAge = originalMaxAge;
   (data as { cookie: unknown }).cookie = cookie;
   const session = new Session(req, data) as RequestSession;
-  markLoadedFromStore(session);
+  markLoadedFromStore(session, data);
   req.session = session;
   return session;
 }

@@ -1,7 +1,6 @@
-import { Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
 import type { SessionRequest } from '../../lib';
-import { SESSION_COOKIE_NAME } from '../session/session-data';
 import { CurrentUser } from './current-user';
 import { LocalAuthGuard } from './local-auth.guard';
 import type { User } from './users.service';
@@ -19,16 +18,13 @@ export class AuthController {
   /** `POST /auth/logout`: signs out, destroys the session and clears the cookie. */
   @Post('logout')
   @HttpCode(200)
-  async logout(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<{ signedOut: true }> {
+  async logout(@Req() req: Request): Promise<{ signedOut: true }> {
     await new Promise<void>((resolve, reject) =>
       req.logout((err: unknown) => (err ? reject(err) : resolve())),
     );
-    // passport replaced the session on logout (regenerate): destroy the current one.
+    // passport replaced the session on logout (regenerate): destroy the current one. The
+    // module then clears the browser's cookie itself (an expired Set-Cookie).
     await (req as Request & SessionRequest).session?.destroy();
-    res.clearCookie(SESSION_COOKIE_NAME, { path: '/', httpOnly: true, sameSite: 'lax' });
     return { signedOut: true };
   }
 }

@@ -238,3 +238,25 @@ describe('touchAfter', () => {
     store.close();
   });
 });
+
+describe('clearCookieOnDestroy after regenerate', () => {
+  it('clears the cookie when the regenerated session is destroyed too (passport logout + destroy)', async () => {
+    const server = createServer({ ...base, clearCookieOnDestroy: true }, (req: any, res: any) => {
+      if (req.url !== '/logout') return counter(req, res);
+      req.session.regenerate(() => req.session.destroy(() => res.end('bye')));
+    });
+    const r1 = await request(server).get('/').expect(200, '1');
+    const r2 = await request(server).get('/logout').set('Cookie', cookie(r1)).expect(200, 'bye');
+    expect(sessionCookie(r2)).toMatch(/^connect\.sid=; Path=\/; Expires=Thu, 01 Jan 1970/);
+  });
+
+  it('sends the new cookie when the session is only regenerated', async () => {
+    const server = createServer({ ...base, clearCookieOnDestroy: true }, (req: any, res: any) => {
+      req.session.regenerate(() => counter(req, res));
+    });
+    const r1 = await request(server).get('/').expect(200, '1');
+    const r2 = await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    expect(sid(r2)).toBeDefined();
+    expect(sid(r2)).not.toBe(sid(r1));
+  });
+});

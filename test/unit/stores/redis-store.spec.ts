@@ -125,6 +125,29 @@ describe('RedisStore (standalone Redis)', () => {
       expect(await measure(() => store.get(sid))).toEqual({ get: 1 });
     });
 
+    it('touch of a session read in this request rewrites its expiry, but never over a concurrent change', async () => {
+      const sid = newSid();
+      await store.set(sid, newSession({ a: 1 }, 60_000));
+      // Unchanged since it was read: the record is rewritten with the new expiry (one script).
+      const first = loadedSession(sid, (await store.get(sid)) as SessionRecord);
+      (first.cookie as unknown as Cookie).maxAge = 3_600_000;
+      expect(await measure(() => store.touch(sid, first))).toEqual({ eval: 1, get: 1, set: 1 });
+      const stored = JSON.parse((await client.get(`sess:${sid}`)) as string);
+      expect(stored.a).toBe(1);
+      expect(Date.parse(stored.cookie.expires)).toBeGreaterThan(Date.now() + 3_000_000);
+      expect(await client.ttl(`sess:${sid}`)).toBeGreaterThan(3_000);
+      // Changed by another request after this one read it: the touch leaves it alone.
+      const stale = loadedSession(sid, (await store.get(sid)) as SessionRecord);
+      await store.set(sid, loadedSession(sid, { ...stored, a: 2 }));
+      expect(await measure(() => store.touch(sid, stale))).toEqual({ eval: 1, get: 1 });
+      expect(((await store.get(sid)) as SessionRecord).a).toBe(2);
+      // Destroyed meanwhile: it stays gone.
+      const gone = loadedSession(sid, (await store.get(sid)) as SessionRecord);
+      await store.destroy(sid);
+      await store.touch(sid, gone);
+      expect(await client.exists(`sess:${sid}`)).toBe(0);
+    });
+
     it('an already expired session costs 1 DEL and is not written', async () => {
       const sid = newSid();
       await store.set(sid, newSession());
@@ -375,7 +398,7 @@ describe('RedisStore (standalone Redis)', () => {
       return a;
     }
 
-    it('costs: no cookie 0, write 1 SET, read GET + EXPIRE (GET only with touchAfter), destroy GET + DEL', async () => {
+    it('costs: no cookie 0, write 1 SET, read GET + a touch (GET only with touchAfter), destroy GET + DEL', async () => {
       const a = app({ cookie: { maxAge: 3_600_000 } });
       expect(await measure(() => request(a).get('/none').expect(200))).toEqual({});
       let cookie = '';
@@ -388,8 +411,10 @@ describe('RedisStore (standalone Redis)', () => {
       expect(
         await measure(() => request(a).get('/read').set('Cookie', cookie).expect(200, 'ada')),
       ).toEqual({
-        get: 1,
-        expire: 1,
+        // the read, then the touch: a compare-and-set script rewriting the unchanged record
+        get: 2,
+        eval: 1,
+        set: 1,
       });
       const lazy = app({ cookie: { maxAge: 3_600_000 }, touchAfter: 60_000 });
       expect(
@@ -397,6 +422,24 @@ describe('RedisStore (standalone Redis)', () => {
       ).toEqual({
         get: 1,
       });
+      // An aged record (last written 10 minutes ago): the first read touches it once, which
+      // rewrites its expiry, so the next reads within touchAfter cost one GET each.
+      const key = `sess:${
+        decodeURIComponent(cookie.split('=')[1] as string)
+          .slice(2)
+          .split('.')[0]
+      }`;
+      const aged = JSON.parse((await client.get(key)) as string);
+      aged.cookie.expires = new Date(Date.parse(aged.cookie.expires) - 600_000).toISOString();
+      await client.set(key, JSON.stringify(aged), 'EX', 3000);
+      expect(
+        await measure(() => request(lazy).get('/read').set('Cookie', cookie).expect(200, 'ada')),
+      ).toEqual({ get: 2, eval: 1, set: 1 });
+      for (let i = 0; i < 3; i++) {
+        expect(
+          await measure(() => request(lazy).get('/read').set('Cookie', cookie).expect(200, 'ada')),
+        ).toEqual({ get: 1 });
+      }
       expect(
         await measure(() => request(a).get('/logout').set('Cookie', cookie).expect(200)),
       ).toEqual({
