@@ -46,6 +46,8 @@ export interface CookieData {
   domain?: string;
   path?: string;
   sameSite?: CookieSameSite;
+  /** (ours) Creation time (epoch ms), kept only when an `absoluteTimeout` is configured. */
+  createdAt?: number;
 }
 
 type ExpiresValue = Date | string | null | false | undefined;
@@ -70,6 +72,8 @@ export class Cookie {
   declare partitioned?: boolean;
   /** `Priority` attribute. */
   declare priority?: CookiePriority;
+  /** (ours) When the session was created (epoch ms); set only with an `absoluteTimeout`. */
+  declare createdAt?: number;
   /** The lifetime `touch()`/`resetMaxAge()` restores, in milliseconds (or null for none). */
   declare originalMaxAge: number | null | false | undefined;
   /** @internal backing field of `expires`. */
@@ -128,7 +132,7 @@ export class Cookie {
 
   /** The attributes that are serialized and persisted, in express-session's key order. */
   get data(): CookieData {
-    return {
+    const data: CookieData = {
       originalMaxAge: this.originalMaxAge,
       partitioned: this.partitioned,
       priority: this.priority,
@@ -139,6 +143,8 @@ export class Cookie {
       path: this.path,
       sameSite: this.sameSite,
     };
+    if (this.createdAt !== undefined) data.createdAt = this.createdAt;
+    return data;
   }
 
   /** Serializes `name=value` with this cookie's attributes (value URL-encoded). */

@@ -15,7 +15,8 @@ import {
   resolveSessionOptions,
 } from './session-options';
 import type { SecretKey } from './signature';
-import { callStore } from '../stores/store-call';
+import { SessionDataError } from './session-data-error';
+import { StoreTimeoutError, callStore } from '../stores/store-call';
 
 /** Connect-style `next`. */
 export type NextFunction = (err?: unknown) => void;
@@ -35,6 +36,19 @@ type Callback = (() => void) | undefined;
 /** A store error (as opposed to bad session data) in strict mode: answered with 503. */
 const STORE_UNAVAILABLE = 503;
 const UNSERIALIZABLE = 500;
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof StoreTimeoutError || (err as { code?: unknown })?.code === 'ESTORETIMEOUT';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** UTF-8 size of a string. */
+function byteLength(text: string): number {
+  return Buffer.byteLength(text);
+}
 
 function isRecord(value: unknown): value is SessionRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -191,6 +205,7 @@ class RequestContext implements SessionLifecycle {
         : false;
     if (this.cookieOptions.secure === 'auto') cookie.secure = secure;
     if (this.cookieOptions.sameSite === 'auto') cookie.sameSite = secure ? 'none' : 'lax';
+    if (o.absoluteTimeout) cookie.createdAt = Date.now();
     session.cookie = cookie;
     req.session = session;
   }
@@ -210,7 +225,19 @@ class RequestContext implements SessionLifecycle {
   }
 
   beforeSave(session: RequestSession): void {
-    this.savedHash = fingerprint(session);
+    let hash: string;
+    try {
+      hash = fingerprint(session);
+    } catch (err) {
+      throw new SessionDataError(`Session data is not serializable: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+    const maxSize = this.engine.options.maxSize;
+    if (maxSize && byteLength(hash) > maxSize) {
+      throw new SessionDataError(`Session data exceeds the maximum size of ${maxSize} bytes`);
+    }
+    this.savedHash = hash;
     this.savedId = session.id;
   }
 
@@ -246,7 +273,7 @@ class RequestContext implements SessionLifecycle {
     define('sessionID');
   }
 
-  load(sid: string): void {
+  load(sid: string, attempt = 0): void {
     const o = this.engine.options;
     const next = this.next as NextFunction;
     callStore<SessionRecord | null | undefined>(
@@ -256,20 +283,17 @@ class RequestContext implements SessionLifecycle {
       o.storeTimeout,
       (err, data) => {
         if (err && (err as { code?: unknown }).code !== 'ENOENT') {
+          if (attempt < o.readRetries && !isTimeout(err)) {
+            // Reads are safe to repeat: a short backoff rides out a dropped connection.
+            setTimeout(() => this.load(sid, attempt + 1), 25 * 2 ** attempt);
+            return;
+          }
           this.loadFailed = true;
           return next(err);
         }
         try {
-          if (err || !data) {
-            this.generateSession();
-          } else if (o.discardInvalidRecords && !isUsableRecord(data)) {
-            callStore(o.store, 'destroy', [sid], o.storeTimeout, (e) => {
-              if (e) this.reportLate(e);
-            });
-            this.generateSession();
-          } else {
-            this.inflate(data);
-          }
+          if (err || !data) this.generateSession();
+          else this.inflateOrDiscard(sid, data);
         } catch (e) {
           return next(e);
         }
@@ -278,11 +302,36 @@ class RequestContext implements SessionLifecycle {
     );
   }
 
-  private inflate(data: SessionRecord): void {
+  /** Inflates a stored record, or replaces it by a fresh session when it is unusable. */
+  private inflateOrDiscard(sid: string, data: SessionRecord): void {
+    const o = this.engine.options;
+    let usable = !o.discardInvalidRecords || isUsableRecord(data);
+    if (usable && o.absoluteTimeout) {
+      const createdAt = (data.cookie as { createdAt?: unknown }).createdAt;
+      usable = typeof createdAt !== 'number' || Date.now() - createdAt < o.absoluteTimeout;
+    }
+    let hash: string | undefined;
+    if (usable) {
+      hash = fingerprint(data);
+      usable = !o.maxSize || byteLength(hash) <= o.maxSize;
+    }
+    if (usable) return this.inflate(data, hash as string);
+    callStore(o.store, 'destroy', [sid], o.storeTimeout, (e) => {
+      if (e) this.reportLate(e);
+    });
+    this.generateSession();
+  }
+
+  private inflate(data: SessionRecord, hash: string): void {
     const req = this.req;
-    inflateSession(this.engine.options.store, req, data);
+    const o = this.engine.options;
+    const session = inflateSession(o.store, req, data);
+    if (o.reapplyCookieOptions) this.reapplyCookieOptions(session);
+    if (o.absoluteTimeout && session.cookie.createdAt === undefined) {
+      session.cookie.createdAt = Date.now();
+    }
     this.originalId = req.sessionID;
-    this.originalHash = fingerprint(data);
+    this.originalHash = hash;
     const expires = (req.session as RequestSession).cookie.expires;
     if (expires instanceof Date) this.loadedExpires = expires.getTime();
     if (!this.engine.options.resave) {
@@ -290,6 +339,23 @@ class RequestContext implements SessionLifecycle {
       this.savedId = this.originalId;
     }
     this.loadedFromStore = true;
+  }
+
+  /** The configured attributes replace the stored ones (only expiry and lifetime are kept). */
+  private reapplyCookieOptions(session: RequestSession): void {
+    const options = this.cookieOptions;
+    const cookie = session.cookie;
+    const secure =
+      options.secure === 'auto' || options.sameSite === 'auto'
+        ? isSecureRequest(this.req, this.engine.options.proxy)
+        : false;
+    cookie.path = options.path ?? '/';
+    cookie.httpOnly = options.httpOnly ?? true;
+    cookie.domain = options.domain;
+    cookie.secure = options.secure === 'auto' ? secure : options.secure;
+    cookie.sameSite = options.sameSite === 'auto' ? (secure ? 'none' : 'lax') : options.sameSite;
+    cookie.partitioned = options.partitioned;
+    cookie.priority = options.priority;
   }
 
   // --- decision rules (express-session 3.8, with savedId so a regenerated session saved
@@ -573,11 +639,11 @@ class RequestContext implements SessionLifecycle {
       if (previousCookies === undefined) res.removeHeader('Set-Cookie');
       else res.setHeader('Set-Cookie', previousCookies);
       this.reportStrict(err);
-      this.sendError(originalEnd, status, callback);
+      this.sendError(originalEnd, status, err, callback);
     };
     const afterWrite = (err?: unknown): void => {
-      if (err) fail(err, STORE_UNAVAILABLE);
-      else succeed();
+      if (!err) succeed();
+      else fail(err, err instanceof SessionDataError ? UNSERIALIZABLE : STORE_UNAVAILABLE);
     };
 
     let started = false;
@@ -612,7 +678,14 @@ class RequestContext implements SessionLifecycle {
       }
     } catch (err) {
       if (started) throw err;
-      fail(err, UNSERIALIZABLE);
+      fail(
+        err instanceof SessionDataError
+          ? err
+          : new SessionDataError(`Session data is not serializable: ${messageOf(err)}`, {
+              cause: err,
+            }),
+        UNSERIALIZABLE,
+      );
       return res;
     }
     return succeed();
@@ -625,14 +698,21 @@ class RequestContext implements SessionLifecycle {
   }
 
   /** Replaces the response that was about to go out with a JSON error (headers not yet sent). */
-  private sendError(originalEnd: EndFunction, status: number, callback: Callback): void {
+  private sendError(
+    originalEnd: EndFunction,
+    status: number,
+    err: unknown,
+    callback: Callback,
+  ): void {
     const res = this.res as ServerResponse;
     const unavailable = status === STORE_UNAVAILABLE;
     const body = JSON.stringify({
       statusCode: status,
       message: unavailable
         ? 'Session store unavailable'
-        : 'Session data could not be saved: it is not serializable',
+        : err instanceof SessionDataError
+          ? err.message
+          : 'Session data could not be saved',
       error: unavailable ? 'Service Unavailable' : 'Internal Server Error',
     });
     for (const name of [

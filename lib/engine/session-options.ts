@@ -69,6 +69,28 @@ export interface SessionOptions {
    */
   resignCookies?: boolean;
   /**
+   * (ours) Absolute lifetime of a session in milliseconds, from its creation, not extended by
+   * activity; enforced from the stored record (the cookie keeps a `createdAt`). Default: none.
+   */
+  absoluteTimeout?: number;
+  /**
+   * (ours) Largest session, in bytes of JSON (without the cookie). A bigger stored record is
+   * discarded on load (fresh session); saving a bigger session fails with a `SessionDataError`.
+   * Default: none.
+   */
+  maxSize?: number;
+  /**
+   * (ours) How many times a failed store read is retried (with a short exponential backoff,
+   * 25 ms, 50 ms, …) before the request fails. Timeouts are not retried. Default 0.
+   */
+  readRetries?: number;
+  /**
+   * (ours) Give a loaded session's cookie the configured attributes (domain, path, httpOnly,
+   * secure, sameSite, partitioned, priority) instead of those stored in its record. Default
+   * `false` (express-session keeps the stored ones until the session is regenerated).
+   */
+  reapplyCookieOptions?: boolean;
+  /**
    * (ours) Persist session changes of a request answered with a 5xx status (default `true`, as
    * express-session). With `false`, a handler that fails after changing the session leaves the
    * stored session as it was, and a new session gets no record and no cookie.
@@ -108,6 +130,10 @@ export interface ResolvedSessionOptions {
   readonly discardInvalidRecords: boolean;
   readonly clearCookieOnDestroy: boolean;
   readonly saveOnServerError: boolean;
+  readonly absoluteTimeout: number | undefined;
+  readonly maxSize: number | undefined;
+  readonly readRetries: number;
+  readonly reapplyCookieOptions: boolean;
   readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
@@ -166,6 +192,13 @@ export function resolveSessionOptions(
     throw new TypeError('touchAfter option must be a number of milliseconds >= 0');
   }
 
+  for (const name of ['absoluteTimeout', 'maxSize', 'readRetries'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
+      throw new TypeError(`${name} option must be a number >= 0`);
+    }
+  }
+
   let store = options.store;
   const storeCreated = !store;
   if (!store) store = new MemoryStore();
@@ -192,6 +225,10 @@ export function resolveSessionOptions(
     discardInvalidRecords: Boolean(options.discardInvalidRecords),
     clearCookieOnDestroy: Boolean(options.clearCookieOnDestroy),
     saveOnServerError: options.saveOnServerError ?? true,
+    absoluteTimeout: options.absoluteTimeout || undefined,
+    maxSize: options.maxSize || undefined,
+    readRetries: Math.floor(options.readRetries ?? 0),
+    reapplyCookieOptions: Boolean(options.reapplyCookieOptions),
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };

@@ -24,6 +24,7 @@ const SAME_SITE = new Set(['lax', 'strict', 'none', 'auto']);
 const PRIORITY = new Set(['low', 'medium', 'high']);
 const DEFAULT_STORE_TIMEOUT = 5000;
 const DEFAULT_TOUCH_AFTER = 60_000;
+const DEFAULT_MAX_SIZE = 1_048_576;
 
 function fail(option: string, message: string): never {
   throw new SessionOptionsError(option, message);
@@ -169,10 +170,21 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       }
     }
   }
-  for (const ms of ['storeTimeout', 'touchAfter'] as const) {
+  for (const ms of [
+    'storeTimeout',
+    'touchAfter',
+    'absoluteTimeout',
+    'maxSize',
+    'readRetries',
+  ] as const) {
     const value = options[ms];
     if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
-      fail(ms, 'must be a number of milliseconds >= 0');
+      fail(
+        ms,
+        ms === 'maxSize' || ms === 'readRetries'
+          ? 'must be a number >= 0'
+          : 'must be a number of milliseconds >= 0',
+      );
     }
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -209,6 +221,10 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       clearCookieOnDestroy: options.clearCookieOnDestroy ?? true,
       resignCookies: options.resignCookies ?? true,
       saveOnServerError: options.saveOnServerError ?? false,
+      absoluteTimeout: options.absoluteTimeout,
+      maxSize: options.maxSize ?? DEFAULT_MAX_SIZE,
+      readRetries: options.readRetries ?? 1,
+      reapplyCookieOptions: options.reapplyCookieOptions ?? true,
       onError: options.onError,
     },
     forRoutes,

@@ -260,3 +260,106 @@ describe('clearCookieOnDestroy after regenerate', () => {
     expect(sid(r2)).not.toBe(sid(r1));
   });
 });
+
+describe('absoluteTimeout', () => {
+  it('ends a session a fixed time after its creation, however active it is', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer(
+      { ...base, store, rolling: true, cookie: { maxAge: 60_000 }, absoluteTimeout: 5_000 },
+      counter,
+    );
+    const realNow = Date.now();
+    const r1 = await request(server).get('/').expect(200, '1');
+    const stored = (await store.get(sid(r1)!)) as any;
+    expect(stored.cookie.createdAt).toBeGreaterThanOrEqual(realNow);
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(realNow + 4_000);
+    try {
+      await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '2');
+      spy.mockReturnValue(realNow + 6_000);
+      const late = await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+      expect(sid(late)).not.toBe(sid(r1));
+      expect(await store.get(sid(r1)!)).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+      store.close();
+    }
+  });
+});
+
+describe('maxSize', () => {
+  it('refuses to save a session over the limit (500) and keeps the stored one', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer(
+      { ...base, store, strictWrites: true, maxSize: 200, onError: () => undefined },
+      (req: any, res: any) => {
+        req.session.blob = req.url === '/big' ? 'x'.repeat(500) : 'small';
+        res.end('ok');
+      },
+    );
+    const r1 = await request(server).get('/').expect(200);
+    const r2 = await request(server).get('/big').set('Cookie', cookie(r1)).expect(500);
+    expect(r2.body.message).toBe('Session data exceeds the maximum size of 200 bytes');
+    expect(await store.get(sid(r1)!)).toMatchObject({ blob: 'small' });
+    store.close();
+  });
+
+  it('discards a stored record over the limit', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    await store.set('huge', {
+      cookie: { originalMaxAge: null, expires: null, path: '/' },
+      blob: 'x'.repeat(500),
+    } as any);
+    const server = createServer({ ...base, store, maxSize: 200 }, counter);
+    const res = await request(server)
+      .get('/')
+      .set('Cookie', signedCookie('huge', SECRET))
+      .expect(200, '1');
+    expect(sid(res)).not.toBe('huge');
+    expect(await store.get('huge')).toBeUndefined();
+    store.close();
+  });
+});
+
+describe('readRetries', () => {
+  it('retries a failed read, not a timed-out one', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const original = store.get.bind(store) as any;
+    let failures = 1;
+    (store as any).get = (id: string, cb: any) =>
+      failures-- > 0 ? setImmediate(cb, new Error('ECONNRESET')) : original(id, cb);
+    const server = createServer({ ...base, store, readRetries: 1 }, counter);
+    const r1 = await request(server).get('/').expect(200, '1');
+    failures = 1;
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '2');
+    failures = 2;
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(500, 'ECONNRESET');
+    store.close();
+  });
+});
+
+describe('reapplyCookieOptions', () => {
+  it('never takes cookie attributes from the stored record', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    await store.set('planted', {
+      cookie: {
+        originalMaxAge: null,
+        expires: null,
+        path: '/',
+        httpOnly: false,
+        domain: 'evil.example',
+      },
+      n: 1,
+    } as any);
+    const server = createServer(
+      { ...base, store, rolling: true, reapplyCookieOptions: true, cookie: { sameSite: 'lax' } },
+      counter,
+    );
+    const res = await request(server)
+      .get('/')
+      .set('Cookie', signedCookie('planted', SECRET))
+      .expect(200, '2');
+    expect(sessionCookie(res)).toMatch(/; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(sessionCookie(res)).not.toMatch(/evil/);
+    store.close();
+  });
+});
