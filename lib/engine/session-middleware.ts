@@ -155,6 +155,40 @@ export class SessionEngine {
 
 type ContextRequest = SessionRequest & { [SESSION_STATE]?: RequestContext };
 
+function dataProperty(value: unknown): PropertyDescriptor {
+  return { configurable: true, enumerable: true, writable: true, value };
+}
+
+function contextOf(req: ContextRequest): RequestContext {
+  return req[SESSION_STATE] as RequestContext;
+}
+
+const LAZY_SESSION: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: ContextRequest) {
+    contextOf(this).materialize();
+    return this.session;
+  },
+  set(this: ContextRequest, value: unknown) {
+    contextOf(this).settleLazySession();
+    this.session = value as RequestSession | null | undefined;
+  },
+};
+
+const LAZY_SESSION_ID: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: ContextRequest) {
+    contextOf(this).materialize();
+    return this.sessionID;
+  },
+  set(this: ContextRequest, value: unknown) {
+    contextOf(this).settleLazySession();
+    this.sessionID = value as string | undefined;
+  },
+};
+
 /**
  * Per-request bookkeeping: what was loaded, what was saved, and the response hooks that save,
  * touch, destroy and set the cookie at the right moment.
@@ -243,34 +277,23 @@ class RequestContext implements SessionLifecycle {
 
   /** `req.session` and `req.sessionID` that create the session on first access. */
   defineLazySession(): void {
-    const req = this.req;
-    const materialize = (): void => {
-      delete req.session;
-      delete req.sessionID;
-      req.sessionID = undefined;
-      if (this.res && !this.res.headersSent) this.hook();
-      this.generateSession();
-    };
-    const define = (key: 'session' | 'sessionID'): void => {
-      Object.defineProperty(req, key, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          materialize();
-          return req[key];
-        },
-        set(value: unknown) {
-          Object.defineProperty(req, key, {
-            configurable: true,
-            enumerable: true,
-            writable: true,
-            value,
-          });
-        },
-      });
-    };
-    define('session');
-    define('sessionID');
+    // Constant descriptors (no per-request closures): every request gets the same hidden-class
+    // transition, so the request object stays fast for everything downstream.
+    Object.defineProperty(this.req, 'session', LAZY_SESSION);
+    Object.defineProperty(this.req, 'sessionID', LAZY_SESSION_ID);
+  }
+
+  /** Turns the lazy accessors back into plain data properties. */
+  settleLazySession(): void {
+    Object.defineProperty(this.req, 'session', dataProperty(undefined));
+    Object.defineProperty(this.req, 'sessionID', dataProperty(undefined));
+  }
+
+  /** First access to the lazy session: create it (and hook the response while it still can be). */
+  materialize(): void {
+    this.settleLazySession();
+    if (this.res && !this.res.headersSent) this.hook();
+    this.generateSession();
   }
 
   load(sid: string, attempt = 0): void {
