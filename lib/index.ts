@@ -46,6 +46,12 @@ export {
   type NextFunction,
 } from './engine/session-middleware';
 export type { SessionOptions } from './engine/session-options';
+export {
+  SESSION_EVENT_NAMES,
+  type SessionEventMap,
+  type SessionEventName,
+  type SessionEventHooks,
+} from './engine/session-events';
 export { Session as SessionObject } from './engine/session';
 export { SessionPromise } from './engine/session-promise';
 export {

@@ -18,6 +18,16 @@ export interface SessionLifecycle {
   beforeSave(session: RequestSession): void;
   /** Called when the store confirmed the destroy of the request's session (`session.destroy()`). */
   onDestroy(session: RequestSession): void;
+  /** Called when the store confirmed a save of one of the request's sessions. */
+  afterSave(session: RequestSession): void;
+  /** Called after `regenerate()` replaced the session `previousId` by a new one. */
+  afterRegenerate(previousId: string): void;
+  /** Called when a store operation made on behalf of the request failed. */
+  onStoreError(
+    operation: 'get' | 'set' | 'touch' | 'destroy',
+    sessionId: string | undefined,
+    error: unknown,
+  ): void;
   /** Creates a new session (new id, data and cookie) on the request. */
   generate(): void;
   /** True when the session was loaded from the store for this request (not created by it). */

@@ -16,6 +16,8 @@ import {
 } from './session-options';
 import type { SecretKey } from './signature';
 import { SessionDataError } from './session-data-error';
+import type { SessionEventMap, SessionEventName } from './session-events';
+import { isStoredSession } from './session-origin';
 import { StoreTimeoutError, callStore } from '../stores/store-call';
 
 /** Connect-style `next`. */
@@ -112,7 +114,20 @@ export class SessionEngine {
     this.middleware = (req, res, next) => this.handle(req as SessionRequest, res, next);
   }
 
+  /** Calls the `events` hook for `name`; a hook that throws never breaks the request. */
+  emit<K extends SessionEventName>(name: K, event: SessionEventMap[K]): void {
+    const hook = this.options.events?.[name] as ((e: SessionEventMap[K]) => void) | undefined;
+    if (!hook) return;
+    try {
+      hook(event);
+    } catch (err) {
+      if (this.options.onError) this.options.onError(err, event.req);
+      else console.error(`nest-session: the ${name} event hook threw:`, err);
+    }
+  }
+
   /** The cookie options for a request (the function form is called once per request). */
+
   cookieOptionsFor(req: SessionRequest): CookieOptions {
     const cookie = this.options.cookie;
     return typeof cookie === 'function' ? cookie(req) : cookie;
@@ -209,6 +224,8 @@ class RequestContext implements SessionLifecycle {
   resign = false;
   /** The cookie attributes of a session destroyed during this request (to clear the cookie). */
   destroyedCookie: CookieOptions | undefined;
+  /** Id of the new session already reported as `created` (a second save is not a creation). */
+  createdId: string | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
   loadedExpires = NaN;
 
@@ -251,7 +268,36 @@ class RequestContext implements SessionLifecycle {
     this.originalHash = EMPTY_FINGERPRINT;
   }
 
+  afterSave(session: RequestSession): void {
+    const created = !isStoredSession(session) && session.id !== this.createdId;
+    if (created) {
+      this.createdId = session.id;
+      this.engine.emit('created', { sessionId: session.id, req: this.req });
+    }
+    this.engine.emit('saved', { sessionId: session.id, req: this.req, created });
+  }
+
+  afterRegenerate(previousId: string): void {
+    this.engine.emit('regenerated', {
+      previousId,
+      sessionId: this.req.sessionID as string,
+      req: this.req,
+    });
+  }
+
+  onStoreError(
+    operation: 'get' | 'set' | 'touch' | 'destroy',
+    sessionId: string | undefined,
+    error: unknown,
+  ): void {
+    this.engine.emit('storeError', { operation, sessionId, error, req: this.req });
+  }
+
   onDestroy(session: RequestSession): void {
+    // Only a session that was in the store counts (not a new one never saved).
+    if (isStoredSession(session) || this.createdId === session.id) {
+      this.engine.emit('destroyed', { sessionId: session.id, req: this.req });
+    }
     if (this.cookieId !== undefined && session.id === this.cookieId) {
       const { domain, path, secure, sameSite, partitioned } = session.cookie;
       this.destroyedCookie = { domain, path, secure, sameSite, partitioned };
@@ -312,6 +358,7 @@ class RequestContext implements SessionLifecycle {
             return;
           }
           this.loadFailed = true;
+          this.onStoreError('get', sid, err);
           return next(err);
         }
         try {
@@ -362,6 +409,7 @@ class RequestContext implements SessionLifecycle {
       this.savedId = this.originalId;
     }
     this.loadedFromStore = true;
+    this.engine.emit('loaded', { sessionId: req.sessionID as string, req });
   }
 
   /** The configured attributes replace the stored ones (only expiry and lifetime are kept). */
@@ -503,7 +551,29 @@ class RequestContext implements SessionLifecycle {
     appendSetCookie(this.res as ServerResponse, line);
   }
 
+  /** `unset: 'destroy'`: removes the session that was taken off the request. */
+  private unsetDestroy(callback: (err?: unknown) => void): void {
+    const sid = this.req.sessionID as string;
+    const o = this.engine.options;
+    callStore(o.store, 'destroy', [sid], o.storeTimeout, (err) => {
+      if (err) this.onStoreError('destroy', sid, err);
+      else this.engine.emit('destroyed', { sessionId: sid, req: this.req });
+      callback(err);
+    });
+  }
+
+  /** Refreshes the store's expiry of an unchanged session. */
+  private storeTouch(session: RequestSession, callback: (err?: unknown) => void): void {
+    const sid = this.req.sessionID as string;
+    const o = this.engine.options;
+    callStore(o.store, 'touch', [sid, session], o.storeTimeout, (err) => {
+      if (err) this.onStoreError('touch', sid, err);
+      callback(err);
+    });
+  }
+
   /** Installs the header hook and the `res.end` patch (once). */
+
   hook(): void {
     if (this.hooked) return;
     this.hooked = true;
@@ -567,7 +637,6 @@ class RequestContext implements SessionLifecycle {
   ): unknown {
     const req = this.req;
     const res = this.res as ServerResponse;
-    const o = this.engine.options;
     let pending = true;
     let ret: unknown;
 
@@ -614,7 +683,7 @@ class RequestContext implements SessionLifecycle {
     try {
       if (this.shouldDestroy()) {
         started = true;
-        callStore(o.store, 'destroy', [req.sessionID], o.storeTimeout, answered);
+        this.unsetDestroy(answered);
         return writeTop();
       }
       const session = req.session;
@@ -632,7 +701,7 @@ class RequestContext implements SessionLifecycle {
       }
       if (this.shouldTouch(session)) {
         started = true;
-        callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, answered);
+        this.storeTouch(session, answered);
         return writeTop();
       }
     } catch (err) {
@@ -655,7 +724,6 @@ class RequestContext implements SessionLifecycle {
   ): unknown {
     const req = this.req;
     const res = this.res as ServerResponse;
-    const o = this.engine.options;
     const previousCookies = res.getHeader('Set-Cookie');
     const succeed = (): unknown => this.endWith(originalEnd, chunk, encoding, callback);
     const fail = (err: unknown, status: number): void => {
@@ -673,7 +741,7 @@ class RequestContext implements SessionLifecycle {
     try {
       if (this.shouldDestroy()) {
         started = true;
-        callStore(o.store, 'destroy', [req.sessionID], o.storeTimeout, afterWrite);
+        this.unsetDestroy(afterWrite);
         return res;
       }
       const session = req.session;
@@ -693,7 +761,7 @@ class RequestContext implements SessionLifecycle {
       if (this.shouldTouch(session)) {
         started = true;
         // A failed touch only delays the sliding expiry: the data is intact, so the response stands.
-        callStore(o.store, 'touch', [req.sessionID, session], o.storeTimeout, (err) => {
+        this.storeTouch(session, (err) => {
           if (err) this.reportStrict(err);
           succeed();
         });

@@ -2,6 +2,7 @@ import type { CookieOptions } from './cookie';
 import { deprecate } from './deprecate';
 import type { ProxySetting } from './secure-request';
 import type { SessionRequest } from './session-data';
+import type { SessionEventHooks } from './session-events';
 import { generateSessionId } from './session-id';
 import type { SecretKey } from './signature';
 import { MemoryStore } from '../stores/memory-store';
@@ -103,6 +104,11 @@ export interface SessionOptions {
    */
   clearCookieOnDestroy?: boolean;
   /**
+   * (ours) Typed hooks for the session lifecycle (created, loaded, saved, regenerated,
+   * destroyed, storeError), e.g. for audit logs and metrics.
+   */
+  events?: SessionEventHooks;
+  /**
    * (ours) Receives errors that cannot reach the response any more (a failed touch in strict
    * mode, a store write that failed after the headers were sent). Default: passed to `next(err)`
    * as express-session does.
@@ -134,6 +140,7 @@ export interface ResolvedSessionOptions {
   readonly maxSize: number | undefined;
   readonly readRetries: number;
   readonly reapplyCookieOptions: boolean;
+  readonly events: SessionEventHooks | undefined;
   readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
@@ -229,6 +236,7 @@ export function resolveSessionOptions(
     maxSize: options.maxSize || undefined,
     readRetries: Math.floor(options.readRetries ?? 0),
     reapplyCookieOptions: Boolean(options.reapplyCookieOptions),
+    events: options.events,
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };

@@ -95,7 +95,11 @@ export class Session {
       const life = lifecycleOf(req);
       try {
         if (life && req.session === this) life.beforeSave(this as RequestSession);
-        callStore(storeOf(this), 'set', [this.id, this], life?.storeTimeout, done);
+        callStore(storeOf(this), 'set', [this.id, this], life?.storeTimeout, (err) => {
+          if (err) life?.onStoreError('set', this.id, err);
+          else life?.afterSave(this as RequestSession);
+          done(err);
+        });
       } catch (err) {
         done(err);
       }
@@ -123,7 +127,10 @@ export class Session {
         [this.id],
         lifecycleOf(req)?.storeTimeout,
         (err, data) => {
-          if (err) return done(err);
+          if (err) {
+            lifecycleOf(req)?.onStoreError('get', this.id, err);
+            return done(err);
+          }
           if (!data) return done(new Error('failed to load session'));
           try {
             inflateSession(store, req, data);
@@ -148,6 +155,7 @@ export class Session {
         callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, (err) => {
           // Only a destroy the store confirmed may clear the browser's cookie.
           if (!err) life?.onDestroy(this as RequestSession);
+          else lifecycleOf(req)?.onStoreError('destroy', this.id, err);
           done(err);
         });
       } catch (err) {
@@ -183,9 +191,12 @@ export class Session {
         // The browser's cookie named the destroyed session: if the new one is destroyed too
         // before the response, the cookie is cleared rather than left pointing at nothing.
         if (!err && current) life?.onDestroy(this as RequestSession);
+        if (err) life?.onStoreError('destroy', this.id, err);
         try {
-          if (life) life.generate();
-          else if (store.generate) (store.generate as (r: SessionRequest) => void)(req);
+          if (life) {
+            life.generate();
+            life.afterRegenerate(this.id);
+          } else if (store.generate) (store.generate as (r: SessionRequest) => void)(req);
           else throw new TypeError('cannot regenerate a session outside the session middleware');
         } catch (e) {
           return done(e);

@@ -7,6 +7,7 @@ import type { SecretKey } from '../engine/signature';
 import type { SessionModuleOptions } from './session-module-options.interface';
 import { SessionOptionsError } from './session-options.error';
 import { isDefaultSessionId } from '../engine/session-id';
+import { SESSION_EVENT_NAMES } from '../engine/session-events';
 
 /** What the module runs on after defaults and validation. @internal */
 export interface ResolvedModuleOptions {
@@ -187,6 +188,14 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       );
     }
   }
+  const events = options.events;
+  if (events !== undefined) {
+    if (typeof events !== 'object' || events === null) fail('events', 'must be an object of hooks');
+    for (const [name, hook] of Object.entries(events)) {
+      if (!(name in SESSION_EVENT_NAMES)) fail(`events.${name}`, 'is not a session event');
+      if (typeof hook !== 'function') fail(`events.${name}`, 'must be a function');
+    }
+  }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     fail('onError', 'must be a function');
   }
@@ -225,6 +234,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       maxSize: options.maxSize ?? DEFAULT_MAX_SIZE,
       readRetries: options.readRetries ?? 1,
       reapplyCookieOptions: options.reapplyCookieOptions ?? true,
+      events,
       onError: options.onError,
     },
     forRoutes,

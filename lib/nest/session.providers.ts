@@ -1,9 +1,11 @@
 import type { Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { SessionEngine } from '../engine/session-middleware';
 import { resolveSessionOptions } from '../engine/session-options';
 import { CallbackStoreAdapter } from '../stores/callback-store-adapter';
 import { SessionStore } from '../stores/session-store';
 import { type ResolvedModuleOptions, resolveModuleOptions } from './resolve-module-options';
+import { bridgeSessionEvents } from './session-event-bridge';
 import {
   SESSION_ENGINE,
   SESSION_MODULE_OPTIONS,
@@ -22,9 +24,14 @@ export const resolvedOptionsProvider: Provider = {
 /** The engine: one per module instance, with its store (the default MemoryStore is created here). @internal */
 export const engineProvider: Provider = {
   provide: SESSION_ENGINE,
-  inject: [SESSION_RESOLVED_OPTIONS],
-  useFactory: (options: ResolvedModuleOptions): SessionEngine =>
-    new SessionEngine(resolveSessionOptions(options.engine, false)),
+  inject: [SESSION_RESOLVED_OPTIONS, ModuleRef],
+  useFactory: (options: ResolvedModuleOptions, moduleRef: ModuleRef): SessionEngine =>
+    new SessionEngine(
+      resolveSessionOptions(
+        { ...options.engine, events: bridgeSessionEvents(options.engine.events, moduleRef) },
+        false,
+      ),
+    ),
 };
 
 /** The store as a promise-style {@link SessionStore}, injectable by its class. @internal */
