@@ -15,6 +15,11 @@ export type { SessionModuleOptions } from './nest/session-module-options.interfa
 export { SessionOptionsError } from './nest/session-options.error';
 export { Session, SessionId, type SessionValue } from './nest/session.decorators';
 export { SessionGuard } from './nest/session.guard';
+export {
+  SessionService,
+  type UserSession,
+  type DestroyForUserOptions,
+} from './nest/session.service';
 export { RequireSession, OptionalSession } from './nest/require-session.decorator';
 export {
   SessionRequiredException,

@@ -18,6 +18,7 @@ import type { SecretKey } from './signature';
 import { SessionDataError } from './session-data-error';
 import type { SessionEventMap, SessionEventName } from './session-events';
 import { isStoredSession } from './session-origin';
+import { sessionUser } from './session-user';
 import { StoreTimeoutError, callStore } from '../stores/store-call';
 
 /** Connect-style `next`. */
@@ -275,6 +276,28 @@ class RequestContext implements SessionLifecycle {
       this.engine.emit('created', { sessionId: session.id, req: this.req });
     }
     this.engine.emit('saved', { sessionId: session.id, req: this.req, created });
+    this.indexUser(session);
+  }
+
+  /** Keeps the store's per-user index in step (`userKey`), when the store has one. */
+  private indexUser(session: RequestSession): void {
+    const o = this.engine.options;
+    const store = o.store as {
+      addUserSession?: (userId: string, sid: string, s: RequestSession) => Promise<void>;
+    };
+    if (!o.userKey || typeof store.addUserSession !== 'function') return;
+    const user = sessionUser(o.userKey, session);
+    if (user === undefined) return;
+    let pending: Promise<void>;
+    try {
+      pending = Promise.resolve(store.addUserSession(user, session.id, session));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.catch((err: unknown) => {
+      this.onStoreError('set', session.id, err);
+      this.reportLate(err);
+    });
   }
 
   afterRegenerate(previousId: string): void {
@@ -568,6 +591,7 @@ class RequestContext implements SessionLifecycle {
     const o = this.engine.options;
     callStore(o.store, 'touch', [sid, session], o.storeTimeout, (err) => {
       if (err) this.onStoreError('touch', sid, err);
+      else this.indexUser(session);
       callback(err);
     });
   }

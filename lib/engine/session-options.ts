@@ -1,7 +1,7 @@
 import type { CookieOptions } from './cookie';
 import { deprecate } from './deprecate';
 import type { ProxySetting } from './secure-request';
-import type { SessionRequest } from './session-data';
+import type { RequestSession, SessionRequest } from './session-data';
 import type { SessionEventHooks } from './session-events';
 import { generateSessionId } from './session-id';
 import type { SecretKey } from './signature';
@@ -104,6 +104,12 @@ export interface SessionOptions {
    */
   clearCookieOnDestroy?: boolean;
   /**
+   * (ours) How to find the user a session belongs to: a key of the session data (e.g.
+   * `'userId'`) or a function of the session (e.g. `(s) => s.passport?.user`). With it, stores
+   * that support it keep a per-user index of session ids, for "sign out everywhere".
+   */
+  userKey?: string | ((session: RequestSession) => unknown);
+  /**
    * (ours) Typed hooks for the session lifecycle (created, loaded, saved, regenerated,
    * destroyed, storeError), e.g. for audit logs and metrics.
    */
@@ -141,6 +147,7 @@ export interface ResolvedSessionOptions {
   readonly readRetries: number;
   readonly reapplyCookieOptions: boolean;
   readonly events: SessionEventHooks | undefined;
+  readonly userKey: string | ((session: RequestSession) => unknown) | undefined;
   readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
@@ -206,6 +213,14 @@ export function resolveSessionOptions(
     }
   }
 
+  if (
+    options.userKey !== undefined &&
+    typeof options.userKey !== 'string' &&
+    typeof options.userKey !== 'function'
+  ) {
+    throw new TypeError('userKey option must be a session key or a function of the session');
+  }
+
   let store = options.store;
   const storeCreated = !store;
   if (!store) store = new MemoryStore();
@@ -237,6 +252,7 @@ export function resolveSessionOptions(
     readRetries: Math.floor(options.readRetries ?? 0),
     reapplyCookieOptions: Boolean(options.reapplyCookieOptions),
     events: options.events,
+    userKey: options.userKey,
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };

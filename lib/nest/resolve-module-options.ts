@@ -188,6 +188,13 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       );
     }
   }
+  if (
+    options.userKey !== undefined &&
+    (typeof options.userKey !== 'string' || options.userKey === '') &&
+    typeof options.userKey !== 'function'
+  ) {
+    fail('userKey', 'must be a session key (e.g. "userId") or a function of the session');
+  }
   const events = options.events;
   if (events !== undefined) {
     if (typeof events !== 'object' || events === null) fail('events', 'must be an object of hooks');
@@ -235,6 +242,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       readRetries: options.readRetries ?? 1,
       reapplyCookieOptions: options.reapplyCookieOptions ?? true,
       events,
+      userKey: options.userKey,
       onError: options.onError,
     },
     forRoutes,

@@ -12,6 +12,7 @@ import { type ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
 import { SessionGuard } from './session.guard';
 import { SessionMiddleware } from './session.middleware';
+import { SessionService } from './session.service';
 import { SessionModuleBase } from './session.module-definition';
 import { engineProvider, resolvedOptionsProvider, storeProvider } from './session.providers';
 
@@ -34,8 +35,9 @@ import { engineProvider, resolvedOptionsProvider, storeProvider } from './sessio
     storeProvider,
     SessionMiddleware,
     SessionGuard,
+    SessionService,
   ],
-  exports: [SessionStore, SessionGuard, SESSION_RESOLVED_OPTIONS],
+  exports: [SessionStore, SessionGuard, SessionService, SESSION_RESOLVED_OPTIONS],
 })
 export class SessionModule extends SessionModuleBase implements NestModule, OnApplicationShutdown {
   constructor(

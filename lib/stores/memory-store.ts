@@ -80,6 +80,7 @@ function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise
  */
 export class MemoryStore extends SessionStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly users = new Map<string, Set<string>>();
   private readonly max: number;
   private readonly ttl: number;
   private timer: NodeJS.Timeout | undefined;
@@ -191,7 +192,25 @@ export class MemoryStore extends SessionStore {
   override clear(callback?: NodeCallback) {
     return answer(callback, () => {
       this.entries.clear();
+      this.users.clear();
     });
+  }
+
+  /** Records that session `sid` belongs to `userId` (per-user index). */
+  override addUserSession(userId: string, sid: string, _session?: SessionRecord): Promise<void> {
+    let ids = this.users.get(userId);
+    if (!ids) this.users.set(userId, (ids = new Set()));
+    ids.add(sid);
+    return Promise.resolve();
+  }
+
+  /** Ids of the live sessions of `userId`; entries of sessions that are gone are pruned. */
+  override userSessionIds(userId: string): Promise<string[]> {
+    const ids = this.users.get(userId);
+    if (!ids) return Promise.resolve([]);
+    for (const sid of ids) if (!this.lookup(sid)) ids.delete(sid);
+    if (ids.size === 0) this.users.delete(userId);
+    return Promise.resolve([...ids]);
   }
 
   /** Removes expired sessions now. Returns how many were removed. */
@@ -203,6 +222,10 @@ export class MemoryStore extends SessionStore {
         this.entries.delete(sid);
         removed++;
       }
+    }
+    for (const [userId, ids] of this.users) {
+      for (const sid of ids) if (!this.entries.has(sid)) ids.delete(sid);
+      if (ids.size === 0) this.users.delete(userId);
     }
     return removed;
   }

@@ -28,6 +28,12 @@ export interface RedisCommands {
    * only while it is unchanged. Optional: without it, `touch` sends `EXPIRE`.
    */
   eval?(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** `SMEMBERS key` (per-user index). */
+  smembers?(key: string): Promise<string[]>;
+  /** `SREM key member [member …]` (per-user index). */
+  srem?(key: string, ...members: string[]): Promise<number>;
+  /** `EXISTS key` (per-user index pruning). */
+  exists?(key: string): Promise<number>;
   /** `DEL key [key …]` (several keys only on a standalone server). */
   del(...keys: string[]): Promise<number>;
   /** `MGET key [key …]` (used only on a standalone server). */

@@ -25,6 +25,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Per-user index: add a session id to the user's set and make the set live at least as long as
+ * the session (`EXPIRE` only ever extends it).
+ */
+const ADD_USER_SESSION = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 1`;
+
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /**
@@ -32,6 +43,11 @@ export interface RedisStoreOptions {
    * The store never connects, closes or quits it.
    */
   client: RedisClientLike;
+  /**
+   * Key prefix of the per-user index sets (`userPrefix + userId`). Default: `prefix` without its
+   * trailing colon plus `-user:` (`'sess-user:'`); it must not start with `prefix`.
+   */
+  userPrefix?: string;
   /** Key prefix: a session is stored under `prefix + sessionId`. Default `'sess:'`. */
   prefix?: string;
   /**
@@ -162,6 +178,8 @@ export class RedisStore extends SessionStore {
   readonly client: RedisClientLike;
   /** Key prefix. */
   readonly prefix: string;
+  /** Key prefix of the per-user index sets (outside `prefix*`, so listings never see them). */
+  readonly userPrefix: string;
   /** Default TTL in seconds, or the function computing every TTL. */
   readonly ttl: number | ((session: SessionRecord) => number);
   /** Value format. */
@@ -191,6 +209,15 @@ export class RedisStore extends SessionStore {
       throw new TypeError('RedisStore option prefix must be a string');
     }
     this.prefix = o.prefix ?? DEFAULT_PREFIX;
+    if (o.userPrefix !== undefined && typeof o.userPrefix !== 'string') {
+      throw new TypeError('RedisStore option userPrefix must be a string');
+    }
+    this.userPrefix = o.userPrefix ?? `${this.prefix.replace(/:$/, '')}-user:`;
+    if (this.userPrefix.startsWith(this.prefix)) {
+      throw new TypeError(
+        'RedisStore option userPrefix must not start with prefix (listings would see it)',
+      );
+    }
     const ttl = o.ttl ?? DEFAULT_TTL;
     if (
       typeof ttl !== 'function' &&
@@ -285,6 +312,57 @@ export class RedisStore extends SessionStore {
   override clear(callback: NodeCallback): void;
   override clear(callback?: NodeCallback) {
     return settle(callback, this.removeAll());
+  }
+
+  /**
+   * Per-user index: adds `sid` to the set `userPrefix + userId` (one `EVAL`: `SADD`, and an
+   * `EXPIRE` that only ever extends the set to the session's TTL).
+   */
+  override async addUserSession(
+    userId: string,
+    sid: string,
+    session: SessionRecord,
+  ): Promise<void> {
+    const c = this.client;
+    if (typeof c.eval !== 'function')
+      throw new RedisStoreError('addUserSession', 'the client has no eval()');
+    let ttl = this.disableTTL ? undefined : this.ttlOf(session);
+    if (ttl === undefined || ttl <= 0)
+      ttl = typeof this.ttl === 'number' ? Math.ceil(this.ttl) : 86_400;
+    const key = this.userPrefix + userId;
+    const seconds = ttl;
+    await this.command('addUserSession', () =>
+      (c.eval as NonNullable<RedisCommands['eval']>)(ADD_USER_SESSION, 1, key, sid, seconds),
+    );
+  }
+
+  /**
+   * Ids of the live sessions of `userId`: `SMEMBERS`, then one `EXISTS` per id (single-key, so
+   * Cluster-safe); ids whose session is gone are removed from the set.
+   */
+  override async userSessionIds(userId: string): Promise<string[]> {
+    const c = this.client;
+    if (!c.smembers || !c.exists || !c.srem) {
+      throw new RedisStoreError('userSessionIds', 'the client lacks smembers/exists/srem');
+    }
+    const key = this.userPrefix + userId;
+    const ids = await this.command('userSessionIds', () =>
+      (c.smembers as NonNullable<RedisCommands['smembers']>)(key),
+    );
+    const alive = await Promise.all(
+      ids.map((sid) =>
+        this.command('userSessionIds', () =>
+          (c.exists as NonNullable<RedisCommands['exists']>)(this.prefix + sid),
+        ),
+      ),
+    );
+    const dead = ids.filter((_, i) => alive[i] === 0);
+    if (dead.length > 0) {
+      await this.command('userSessionIds', () =>
+        (c.srem as NonNullable<RedisCommands['srem']>)(key, ...dead),
+      );
+    }
+    return ids.filter((_, i) => alive[i] !== 0);
   }
 
   /** Releases what the store created: nothing (the client is yours, and stays open). */

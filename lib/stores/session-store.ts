@@ -26,6 +26,13 @@ export abstract class SessionStore extends Store {
   length?(): Promise<number>;
   /** Removes every session of this store. */
   clear?(): Promise<void>;
+  /**
+   * Records that session `sid` belongs to user `userId` (per-user index, for "sign out
+   * everywhere"). The entry lives at least as long as the session's record. Optional.
+   */
+  addUserSession?(userId: string, sid: string, session: SessionRecord): Promise<void>;
+  /** Ids of the live sessions of a user (entries of expired or destroyed sessions pruned). Optional. */
+  userSessionIds?(userId: string): Promise<string[]>;
   /** Releases timers or connections the store itself created (never a client you passed in). */
   close?(): Promise<void> | void;
 }
