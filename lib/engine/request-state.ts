@@ -1,4 +1,5 @@
 import type { RequestSession } from './session-data';
+import type { SessionPatch } from './session-patch';
 
 /**
  * Where the middleware keeps its per-request bookkeeping on `req` (a symbol: never serialized,
@@ -28,6 +29,11 @@ export interface SessionLifecycle {
     sessionId: string | undefined,
     error: unknown,
   ): void;
+  /**
+   * With `concurrency: 'merge'`, the patch to write instead of the whole session (undefined:
+   * write it whole).
+   */
+  patchFor(session: RequestSession): SessionPatch | undefined;
   /** Creates a new session (new id, data and cookie) on the request. */
   generate(): void;
   /** True when the session was loaded from the store for this request (not created by it). */

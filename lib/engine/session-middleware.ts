@@ -19,6 +19,7 @@ import { SessionDataError } from './session-data-error';
 import type { SessionEventMap, SessionEventName } from './session-events';
 import { isStoredSession } from './session-origin';
 import { sessionUser } from './session-user';
+import { diffSession, snapshotKeys, type SessionPatch } from './session-patch';
 import { StoreTimeoutError, callStore } from '../stores/store-call';
 
 /** Connect-style `next`. */
@@ -225,6 +226,8 @@ class RequestContext implements SessionLifecycle {
   resign = false;
   /** The cookie attributes of a session destroyed during this request (to clear the cookie). */
   destroyedCookie: CookieOptions | undefined;
+  /** `concurrency: 'merge'`: the JSON of each data key as last read or written. */
+  snapshot: Map<string, string> | undefined;
   /** Id of the new session already reported as `created` (a second save is not a creation). */
   createdId: string | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
@@ -267,6 +270,16 @@ class RequestContext implements SessionLifecycle {
     this.generate();
     this.originalId = this.req.sessionID;
     this.originalHash = EMPTY_FINGERPRINT;
+  }
+
+  patchFor(session: RequestSession): SessionPatch | undefined {
+    // Only a session read from the store, still under the id it was read with, can be patched.
+    if (!this.snapshot || !isStoredSession(session) || session.id !== this.originalId) {
+      return undefined;
+    }
+    const patch = diffSession(this.snapshot, session);
+    this.snapshot = snapshotKeys(session); // a later save in this request sends only what follows
+    return patch;
   }
 
   afterSave(session: RequestSession): void {
@@ -425,6 +438,7 @@ class RequestContext implements SessionLifecycle {
     }
     this.originalId = req.sessionID;
     this.originalHash = hash;
+    if (o.concurrency === 'merge') this.snapshot = snapshotKeys(data);
     const expires = (req.session as RequestSession).cookie.expires;
     if (expires instanceof Date) this.loadedExpires = expires.getTime();
     if (!this.engine.options.resave) {

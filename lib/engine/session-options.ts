@@ -104,6 +104,13 @@ export interface SessionOptions {
    */
   clearCookieOnDestroy?: boolean;
   /**
+   * (ours) `'merge'`: a request writes only the top-level keys it set or deleted, and the store
+   * applies that patch atomically (MemoryStore, RedisStore), so overlapping requests changing
+   * different keys all keep their changes (the later write wins per key). Default
+   * `'overwrite'`: the whole session is written back, as express-session does.
+   */
+  concurrency?: 'overwrite' | 'merge';
+  /**
    * (ours) How to find the user a session belongs to: a key of the session data (e.g.
    * `'userId'`) or a function of the session (e.g. `(s) => s.passport?.user`). With it, stores
    * that support it keep a per-user index of session ids, for "sign out everywhere".
@@ -147,6 +154,7 @@ export interface ResolvedSessionOptions {
   readonly readRetries: number;
   readonly reapplyCookieOptions: boolean;
   readonly events: SessionEventHooks | undefined;
+  readonly concurrency: 'overwrite' | 'merge';
   readonly userKey: string | ((session: RequestSession) => unknown) | undefined;
   readonly resignCookies: boolean;
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
@@ -221,6 +229,14 @@ export function resolveSessionOptions(
     throw new TypeError('userKey option must be a session key or a function of the session');
   }
 
+  if (
+    options.concurrency !== undefined &&
+    options.concurrency !== 'merge' &&
+    options.concurrency !== 'overwrite'
+  ) {
+    throw new TypeError('concurrency option must be "overwrite" or "merge"');
+  }
+
   let store = options.store;
   const storeCreated = !store;
   if (!store) store = new MemoryStore();
@@ -253,6 +269,7 @@ export function resolveSessionOptions(
     reapplyCookieOptions: Boolean(options.reapplyCookieOptions),
     events: options.events,
     userKey: options.userKey,
+    concurrency: options.concurrency === 'merge' ? 'merge' : 'overwrite',
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };

@@ -95,7 +95,11 @@ export class Session {
       const life = lifecycleOf(req);
       try {
         if (life && req.session === this) life.beforeSave(this as RequestSession);
-        callStore(storeOf(this), 'set', [this.id, this], life?.storeTimeout, (err) => {
+        const store = storeOf(this);
+        const patch =
+          typeof store.patch === 'function' ? life?.patchFor(this as RequestSession) : undefined;
+        const args = patch ? [this.id, patch, this] : [this.id, this];
+        callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err) => {
           if (err) life?.onStoreError('set', this.id, err);
           else life?.afterSave(this as RequestSession);
           done(err);

@@ -195,6 +195,13 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
   ) {
     fail('userKey', 'must be a session key (e.g. "userId") or a function of the session');
   }
+  if (
+    options.concurrency !== undefined &&
+    options.concurrency !== 'merge' &&
+    options.concurrency !== 'overwrite'
+  ) {
+    fail('concurrency', "must be 'overwrite' or 'merge'");
+  }
   const events = options.events;
   if (events !== undefined) {
     if (typeof events !== 'object' || events === null) fail('events', 'must be an object of hooks');
@@ -243,6 +250,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       reapplyCookieOptions: options.reapplyCookieOptions ?? true,
       events,
       userKey: options.userKey,
+      concurrency: options.concurrency ?? 'overwrite',
       onError: options.onError,
     },
     forRoutes,

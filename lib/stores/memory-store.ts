@@ -1,6 +1,7 @@
 import type { NodeCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
+import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 
 /** Options of {@link MemoryStore}. */
@@ -149,6 +150,21 @@ export class MemoryStore extends SessionStore {
       stored.cookie = session.cookie;
       this.entries.delete(sid);
       this.write(sid, JSON.stringify(stored), session);
+    });
+  }
+
+  /**
+   * Applies a patch (`concurrency: 'merge'`): only the keys a request changed are written, with
+   * the new cookie; atomic (synchronous). A session that no longer exists stays gone.
+   */
+  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void>;
+  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback: NodeCallback): void;
+  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback?: NodeCallback) {
+    return answer(callback, () => {
+      const entry = this.lookup(sid);
+      if (!entry) return;
+      const record = applyPatch(JSON.parse(entry.json) as SessionRecord, patch, session.cookie);
+      this.write(sid, JSON.stringify(record), session);
     });
   }
 

@@ -2,6 +2,7 @@ import type { NodeCallback } from '../engine/node-callback';
 import { noop } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession, storedRecordOf } from '../engine/session-origin';
+import type { SessionPatch } from '../engine/session-patch';
 import type { RedisClientLike, RedisCommands } from './redis-client';
 import { SessionStore } from './session-store';
 
@@ -34,6 +35,108 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
+return 1`;
+
+/**
+ * `concurrency: 'merge'`: applies a patch to the stored JSON atomically. The top level of the
+ * stored object is split into raw key/value substrings (values are never re-encoded, so nothing
+ * the store holds is altered), the changed keys are replaced or appended, the deleted ones
+ * dropped, and the cookie replaced. A missing key stays missing (no resurrection).
+ * KEYS[1]: the session key; ARGV: cookie JSON, TTL seconds ('' keeps the TTL), the number N of
+ * set pairs, N pairs of (JSON key, JSON value), then the JSON keys to delete.
+ */
+const PATCH_SESSION = `
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+local n, i = #json, 1
+local function ws()
+  while i <= n do
+    local b = string.byte(json, i)
+    if b == 32 or b == 9 or b == 10 or b == 13 then i = i + 1 else return end
+  end
+end
+local function str()
+  local s = i
+  i = i + 1
+  while i <= n do
+    local b = string.byte(json, i)
+    if b == 92 then i = i + 2
+    elseif b == 34 then i = i + 1; return string.sub(json, s, i - 1)
+    else i = i + 1 end
+  end
+  error('unterminated JSON string')
+end
+local function value()
+  local s = i
+  local b = string.byte(json, i)
+  if b == 34 then return str() end
+  if b == 123 or b == 91 then
+    local depth = 0
+    while i <= n do
+      b = string.byte(json, i)
+      if b == 34 then str()
+      else
+        if b == 123 or b == 91 then depth = depth + 1
+        elseif b == 125 or b == 93 then depth = depth - 1 end
+        i = i + 1
+        if depth == 0 then return string.sub(json, s, i - 1) end
+      end
+    end
+    error('unterminated JSON value')
+  end
+  while i <= n do
+    b = string.byte(json, i)
+    if b == 44 or b == 125 or b == 32 or b == 9 or b == 10 or b == 13 then break end
+    i = i + 1
+  end
+  return string.sub(json, s, i - 1)
+end
+local keys, vals, index = {}, {}, {}
+ws()
+if string.byte(json, i) ~= 123 then return redis.error_reply('stored session is not a JSON object') end
+i = i + 1
+ws()
+if string.byte(json, i) == 125 then i = i + 1 else
+  while true do
+    ws()
+    local k = str()
+    ws()
+    i = i + 1
+    ws()
+    local v = value()
+    keys[#keys + 1] = k
+    vals[#vals + 1] = v
+    index[k] = #keys
+    ws()
+    local b = string.byte(json, i)
+    i = i + 1
+    if b == 125 then break end
+    if b ~= 44 then return redis.error_reply('stored session is malformed JSON') end
+  end
+end
+local function put(k, v)
+  local at = index[k]
+  if at then vals[at] = v else
+    keys[#keys + 1] = k
+    vals[#vals + 1] = v
+    index[k] = #keys
+  end
+end
+put('"cookie"', ARGV[1])
+local a = 4
+for _ = 1, tonumber(ARGV[3]) do
+  put(ARGV[a], ARGV[a + 1])
+  a = a + 2
+end
+local removed = {}
+for j = a, #ARGV do removed[ARGV[j]] = true end
+local parts = {}
+for j = 1, #keys do
+  if not removed[keys[j]] then parts[#parts + 1] = keys[j] .. ':' .. vals[j] end
+end
+local out = '{' .. table.concat(parts, ',') .. '}'
+if ARGV[2] == '' then redis.call('SET', KEYS[1], out, 'KEEPTTL')
+else redis.call('SET', KEYS[1], out, 'EX', ARGV[2]) end
 return 1`;
 
 /** Options of {@link RedisStore}. */
@@ -260,6 +363,18 @@ export class RedisStore extends SessionStore {
   override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
   override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
     return settle(callback, this.write(sid, session));
+  }
+
+  /**
+   * Applies a patch (`concurrency: 'merge'`) atomically in one `EVAL`: only the keys this
+   * request changed are written, concurrent changes to other keys are kept. With a custom
+   * serializer (the patch works on JSON) or a client without `eval`, the whole session is
+   * written instead (`SET … XX`).
+   */
+  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void>;
+  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback: NodeCallback): void;
+  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback?: NodeCallback) {
+    return settle(callback, this.applyPatch(sid, patch, session));
   }
 
   /** Removes a session (`DEL`). */
@@ -504,6 +619,36 @@ export class RedisStore extends SessionStore {
         : existing
           ? c.set(key, value, 'EX', ttl, 'XX')
           : c.set(key, value, 'EX', ttl),
+    );
+  }
+
+  private async applyPatch(
+    sid: string,
+    patch: SessionPatch,
+    session: SessionRecord,
+  ): Promise<void> {
+    const c = this.client;
+    if (this.serializer !== JSON || typeof c.eval !== 'function') return this.write(sid, session);
+    const key = this.prefix + sid;
+    let ttl: number | undefined;
+    let cookie: string;
+    try {
+      ttl = this.ttlOf(session);
+      cookie = JSON.stringify(session.cookie);
+    } catch (err) {
+      throw new RedisStoreError('patch', `cannot serialize the session: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+    if (ttl !== undefined && ttl <= 0) {
+      await this.command('patch', () => c.del(key));
+      return;
+    }
+    const args: (string | number)[] = [cookie, ttl === undefined ? '' : ttl, patch.set.length];
+    for (const [name, json] of patch.set) args.push(JSON.stringify(name), json);
+    for (const name of patch.unset) args.push(JSON.stringify(name));
+    await this.command('patch', () =>
+      (c.eval as NonNullable<RedisCommands['eval']>)(PATCH_SESSION, 1, key, ...args),
     );
   }
 

@@ -15,7 +15,7 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-type Method = 'get' | 'set' | 'destroy' | 'touch';
+type Method = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
 
 /**
  * Calls a store method in whatever style the store speaks and reports exactly once.

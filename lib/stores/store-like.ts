@@ -1,4 +1,5 @@
 import type { SessionRecord } from '../engine/session-data';
+import type { SessionPatch } from '../engine/session-patch';
 
 /** Any callback: stores may call it with `(err)` or `(err, result)`. */
 // why any: third-party stores declare their callbacks with every possible signature.
@@ -20,6 +21,11 @@ export interface StoreLike {
   destroy(sid: string, callback: AnyCallback): unknown;
   /** Refreshes a session's expiry without rewriting its data (optional). */
   touch?(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
+  /**
+   * Applies a {@link SessionPatch} atomically (optional; used with `concurrency: 'merge'` for
+   * sessions read from the store). A record that no longer exists stays gone.
+   */
+  patch?(sid: string, patch: SessionPatch, session: SessionRecord, callback: AnyCallback): unknown;
   /** Lists sessions (optional; never called by the engine). */
   all?(callback: AnyCallback): unknown;
   /** Counts sessions (optional). */

@@ -148,6 +148,54 @@ describe('RedisStore (standalone Redis)', () => {
       expect(await client.exists(`sess:${sid}`)).toBe(0);
     });
 
+    it('patch (merge mode) rewrites only the changed keys and leaves every other value byte-for-byte', async () => {
+      const sid = newSid();
+      const tricky = {
+        empty: [],
+        emptyObject: {},
+        nested: { a: [1, { b: '}{][' }], 'quote"key': 'x\\"y' },
+        unicode: 'é😀\u2028',
+        numbers: [1e21, -0.5, 12345678901234567890],
+        text: 'commas, colons: and "quotes"',
+        drop: true,
+      };
+      await store.set(sid, newSession(tricky, 60_000));
+      const before = (await client.get(`sess:${sid}`)) as string;
+      const loaded = loadedSession(sid, (await store.get(sid)) as SessionRecord);
+      expect(
+        await measure(() =>
+          store.patch(
+            sid,
+            {
+              set: [
+                ['added', '{"x":[]}'],
+                ['text', '"changed"'],
+              ],
+              unset: ['drop'],
+            },
+            loaded,
+          ),
+        ),
+      ).toEqual({ eval: 1, get: 1, set: 1 });
+      const after = (await client.get(`sess:${sid}`)) as string;
+      const expected = JSON.parse(before);
+      expected.text = 'changed';
+      expected.added = { x: [] };
+      delete expected.drop;
+      expected.cookie = JSON.parse(JSON.stringify(loaded.cookie));
+      expect(JSON.parse(after)).toEqual(expected);
+      // untouched values keep their exact bytes (no re-encoding by the script)
+      for (const key of ['empty', 'emptyObject', 'nested', 'unicode', 'numbers']) {
+        expect(after).toContain(
+          `"${key}":${JSON.stringify((tricky as Record<string, unknown>)[key])}`,
+        );
+      }
+      // a destroyed session is not brought back by a patch
+      await store.destroy(sid);
+      await store.patch(sid, { set: [['late', 'true']], unset: [] }, loaded);
+      expect(await client.exists(`sess:${sid}`)).toBe(0);
+    });
+
     it('an already expired session costs 1 DEL and is not written', async () => {
       const sid = newSid();
       await store.set(sid, newSession());
