@@ -34,6 +34,8 @@ export interface SessionLifecycle {
    * write it whole).
    */
   patchFor(session: RequestSession): SessionPatch | undefined;
+  /** What a failed store operation rejects a session method with (`mapStoreError`). */
+  mapStoreError(err: unknown): unknown;
   /** Creates a new session (new id, data and cookie) on the request. */
   generate(): void;
   /** True when the session was loaded from the store for this request (not created by it). */

@@ -282,6 +282,11 @@ class RequestContext implements SessionLifecycle {
     return patch;
   }
 
+  mapStoreError(err: unknown): unknown {
+    const map = this.engine.options.mapStoreError;
+    return map && !(err instanceof SessionDataError) ? map(err, this.req) : err;
+  }
+
   afterSave(session: RequestSession): void {
     const created = !isStoredSession(session) && session.id !== this.createdId;
     if (created) {
@@ -398,7 +403,9 @@ class RequestContext implements SessionLifecycle {
           return next(err);
         }
         try {
-          if (err || !data) this.generateSession();
+          // A falsy record that is not "nothing" (0, false, '') is bad data, not a miss.
+          if (err || data === null || data === undefined) this.generateSession();
+          else if (!data && !this.engine.options.discardInvalidRecords) this.generateSession();
           else this.inflateOrDiscard(sid, data);
         } catch (e) {
           return next(e);

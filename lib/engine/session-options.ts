@@ -122,6 +122,12 @@ export interface SessionOptions {
    */
   events?: SessionEventHooks;
   /**
+   * (ours) Turns a store error met by `save()`, `reload()`, `destroy()` or `regenerate()` into
+   * the error your code receives (the Nest module makes it a 503 `SessionStoreUnavailableException`
+   * with `Retry-After`). Default: the store's error as it is.
+   */
+  mapStoreError?: (err: unknown, req: SessionRequest) => unknown;
+  /**
    * (ours) Receives errors that cannot reach the response any more (a failed touch in strict
    * mode, a store write that failed after the headers were sent). Default: passed to `next(err)`
    * as express-session does.
@@ -154,6 +160,7 @@ export interface ResolvedSessionOptions {
   readonly readRetries: number;
   readonly reapplyCookieOptions: boolean;
   readonly events: SessionEventHooks | undefined;
+  readonly mapStoreError: ((err: unknown, req: SessionRequest) => unknown) | undefined;
   readonly concurrency: 'overwrite' | 'merge';
   readonly userKey: string | ((session: RequestSession) => unknown) | undefined;
   readonly resignCookies: boolean;
@@ -268,6 +275,7 @@ export function resolveSessionOptions(
     readRetries: Math.floor(options.readRetries ?? 0),
     reapplyCookieOptions: Boolean(options.reapplyCookieOptions),
     events: options.events,
+    mapStoreError: options.mapStoreError,
     userKey: options.userKey,
     concurrency: options.concurrency === 'merge' ? 'merge' : 'overwrite',
     resignCookies: Boolean(options.resignCookies),

@@ -102,7 +102,7 @@ export class Session {
         callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err) => {
           if (err) life?.onStoreError('set', this.id, err);
           else life?.afterSave(this as RequestSession);
-          done(err);
+          done(err && life ? life.mapStoreError(err) : err);
         });
       } catch (err) {
         done(err);
@@ -132,8 +132,9 @@ export class Session {
         lifecycleOf(req)?.storeTimeout,
         (err, data) => {
           if (err) {
-            lifecycleOf(req)?.onStoreError('get', this.id, err);
-            return done(err);
+            const life = lifecycleOf(req);
+            life?.onStoreError('get', this.id, err);
+            return done(life ? life.mapStoreError(err) : err);
           }
           if (!data) return done(new Error('failed to load session'));
           try {
@@ -158,9 +159,10 @@ export class Session {
       try {
         callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, (err) => {
           // Only a destroy the store confirmed may clear the browser's cookie.
+          const own = lifecycleOf(req);
           if (!err) life?.onDestroy(this as RequestSession);
-          else lifecycleOf(req)?.onStoreError('destroy', this.id, err);
-          done(err);
+          else own?.onStoreError('destroy', this.id, err);
+          done(err && own ? own.mapStoreError(err) : err);
         });
       } catch (err) {
         done(err);
@@ -205,7 +207,7 @@ export class Session {
         } catch (e) {
           return done(e);
         }
-        done(err);
+        done(err && life ? life.mapStoreError(err) : err);
       });
     });
   }

@@ -6,6 +6,8 @@ import type { SessionOptions } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
 import type { SessionModuleOptions } from './session-module-options.interface';
 import { SessionOptionsError } from './session-options.error';
+import { SessionStoreUnavailableException } from './session.exceptions';
+import type { ServerResponse } from 'node:http';
 import { isDefaultSessionId } from '../engine/session-id';
 import { SESSION_EVENT_NAMES } from '../engine/session-events';
 
@@ -97,6 +99,13 @@ function checkCookie(cookie: CookieOptions, name: string, where = 'cookie'): voi
   } else if (name.startsWith('__Secure-') && secure !== true) {
     fail(`${where}.secure`, 'a __Secure- cookie must be secure: true');
   }
+}
+
+/** Store errors met by session methods become a 503 with `Retry-After` (as load failures do). */
+function storeUnavailable(err: unknown, req: SessionRequest): unknown {
+  const res = (req as SessionRequest & { res?: ServerResponse }).res;
+  if (res && !res.headersSent) res.setHeader('Retry-After', '1');
+  return new SessionStoreUnavailableException(err);
 }
 
 /** Our cookie defaults, under the user's settings. */
@@ -251,6 +260,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       events,
       userKey: options.userKey,
       concurrency: options.concurrency ?? 'overwrite',
+      mapStoreError: options.mapStoreError ?? storeUnavailable,
       onError: options.onError,
     },
     forRoutes,

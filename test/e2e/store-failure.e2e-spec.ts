@@ -128,7 +128,8 @@ describe('store failure policy (Nest module)', () => {
     await agent.post('/login').expect(201);
     store.mode = 'reject';
     store.failing.add('destroy');
-    await agent.post('/logout').expect(500);
+    const failed = await agent.post('/logout').expect(503);
+    expect(failed.headers['retry-after']).toBe('1');
     store.mode = 'ok';
     await agent.get('/me').expect(200, { user: 'alice' });
   });
