@@ -15,21 +15,48 @@ export interface CookieSessionId {
 /** Says whether a string could be a session id we issued (checked before any HMAC work). */
 export type SessionIdValidator = (id: string) => boolean;
 
+/**
+ * Cookie values already verified, mapped to what they verified to: a returning browser costs no
+ * HMAC. Only values that passed verification enter it (so it cannot be used to plant an id), and
+ * it is bounded (oldest entries dropped first).
+ */
+export class VerifiedCookieCache {
+  private readonly entries = new Map<string, CookieSessionId>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(value: string): CookieSessionId | undefined {
+    return this.entries.get(value);
+  }
+
+  set(value: string, verified: CookieSessionId): void {
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(value, verified);
+  }
+}
+
 function unsignPrefixed(
   value: unknown,
   secrets: readonly SecretKey[],
   isValidId: SessionIdValidator | undefined,
+  cache?: VerifiedCookieCache,
 ): CookieSessionId | undefined {
   if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
+  const cached = cache?.get(value);
+  if (cached) return cached;
   const signed = value.slice(SIGNED_PREFIX.length);
   if (isValidId) {
     const dot = signed.lastIndexOf('.');
     if (dot < 0 || !isValidId(signed.slice(0, dot))) return undefined;
   }
   const result = unsignWithAny(signed, secrets);
-  return result && result.value
-    ? { id: result.value, oldSecret: result.secretIndex > 0 }
-    : undefined;
+  if (!result || !result.value) return undefined;
+  const verified = { id: result.value, oldSecret: result.secretIndex > 0 };
+  cache?.set(value, verified);
+  return verified;
 }
 
 /**
@@ -42,13 +69,14 @@ export function readSessionId(
   name: string,
   secrets: readonly SecretKey[],
   isValidId?: SessionIdValidator,
+  cache?: VerifiedCookieCache,
 ): CookieSessionId | undefined {
   let found: CookieSessionId | undefined;
   const header = req.headers.cookie;
   // Cheap pre-check: most requests without our cookie skip the parse entirely.
   if (header && header.includes(name)) {
     found =
-      unsignPrefixed(parse(header)[name], secrets, isValidId) ??
+      unsignPrefixed(parse(header)[name], secrets, isValidId, cache) ??
       fromDuplicates(header, name, secrets, isValidId);
   }
 

@@ -7,7 +7,12 @@ import { requestPath } from './request-path';
 import { SESSION_STATE, type SessionLifecycle } from './request-state';
 import { isSecureRequest } from './secure-request';
 import { Session, inflateSession } from './session';
-import { appendSetCookie, readSessionId, signedCookieValue } from './session-cookie';
+import {
+  VerifiedCookieCache,
+  appendSetCookie,
+  readSessionId,
+  signedCookieValue,
+} from './session-cookie';
 import type { RequestSession, SessionRecord, SessionRequest } from './session-data';
 import {
   type ResolvedSessionOptions,
@@ -85,6 +90,8 @@ export class SessionEngine {
   readonly middleware: SessionMiddleware;
   /** Whether the store said it is connected (`'connect'`/`'disconnect'` events). */
   storeReady = true;
+  /** Cookie values this engine already verified (only with a fixed `secret`). */
+  private readonly verified = new VerifiedCookieCache();
   /** Whether the store has `touch` (checked once, as express-session does). */
   readonly storeImplementsTouch: boolean;
 
@@ -146,7 +153,13 @@ export class SessionEngine {
     if (!secrets) return next(new Error('secret option required for sessions'));
 
     req.sessionStore = o.store;
-    const fromCookie = readSessionId(req, o.name, secrets, o.isValidId);
+    const fromCookie = readSessionId(
+      req,
+      o.name,
+      secrets,
+      o.isValidId,
+      o.secrets ? this.verified : undefined,
+    );
     const cookieId = fromCookie?.id;
     const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
     // Signed with an older secret: send the cookie again, signed with the current one.
@@ -228,6 +241,12 @@ class RequestContext implements SessionLifecycle {
   destroyedCookie: CookieOptions | undefined;
   /** `concurrency: 'merge'`: the JSON of each data key as last read or written. */
   snapshot: Map<string, string> | undefined;
+  /** While a decision is being taken (data cannot change): the fingerprint computed for it. */
+  private memo: { on: boolean; session: object | undefined; value: string } = {
+    on: false,
+    session: undefined,
+    value: '',
+  };
   /** Id of the new session already reported as `created` (a second save is not a creation). */
   createdId: string | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
@@ -348,7 +367,7 @@ class RequestContext implements SessionLifecycle {
   beforeSave(session: RequestSession): void {
     let hash: string;
     try {
-      hash = fingerprint(session);
+      hash = this.fingerprintOf(session);
     } catch (err) {
       throw new SessionDataError(`Session data is not serializable: ${messageOf(err)}`, {
         cause: err,
@@ -473,15 +492,41 @@ class RequestContext implements SessionLifecycle {
     cookie.priority = options.priority;
   }
 
+  /** The session's fingerprint, computed once per decision (the rules ask for it several times). */
+  private fingerprintOf(session: RequestSession): string {
+    const memo = this.memo;
+    if (memo.on && memo.session === session) return memo.value;
+    const value = fingerprint(session);
+    if (memo.on) {
+      memo.session = session;
+      memo.value = value;
+    }
+    return value;
+  }
+
+  /** Runs a synchronous decision with the fingerprint memoized. */
+  private deciding<T>(decide: () => T): T {
+    const memo = this.memo;
+    if (memo.on) return decide();
+    memo.on = true;
+    try {
+      return decide();
+    } finally {
+      memo.on = false;
+      memo.session = undefined;
+      memo.value = '';
+    }
+  }
+
   // --- decision rules (express-session 3.8, with savedId so a regenerated session saved
   // explicitly is not written twice) ---
 
   private isModified(session: RequestSession): boolean {
-    return this.originalId !== session.id || this.originalHash !== fingerprint(session);
+    return this.originalId !== session.id || this.originalHash !== this.fingerprintOf(session);
   }
 
   private isSaved(session: RequestSession): boolean {
-    return this.savedId === session.id && this.savedHash === fingerprint(session);
+    return this.savedId === session.id && this.savedHash === this.fingerprintOf(session);
   }
 
   private shouldSave(session: RequestSession): boolean {
@@ -623,25 +668,27 @@ class RequestContext implements SessionLifecycle {
     if (this.hooked) return;
     this.hooked = true;
     const res = this.res as ServerResponse;
-    onHeaders(res, () => this.setCookieHeader(false));
+    onHeaders(res, () => this.deciding(() => this.setCookieHeader(false)));
     const originalEnd = res.end as unknown as EndFunction;
     const originalWrite = res.write as unknown as WriteFunction;
     let ended = false;
     const finish = (chunk: unknown, encoding: unknown, callback: unknown): unknown =>
-      this.engine.options.strictWrites && !res.headersSent
-        ? this.endStrict(
-            originalEnd,
-            chunk as Chunk,
-            encoding as BufferEncoding,
-            callback as Callback,
-          )
-        : this.endCompatible(
-            originalEnd,
-            originalWrite,
-            chunk as Chunk,
-            encoding as BufferEncoding,
-            callback as Callback,
-          );
+      this.deciding(() =>
+        this.engine.options.strictWrites && !res.headersSent
+          ? this.endStrict(
+              originalEnd,
+              chunk as Chunk,
+              encoding as BufferEncoding,
+              callback as Callback,
+            )
+          : this.endCompatible(
+              originalEnd,
+              originalWrite,
+              chunk as Chunk,
+              encoding as BufferEncoding,
+              callback as Callback,
+            ),
+      );
     res.end = function end(
       this: ServerResponse,
       chunk?: unknown,

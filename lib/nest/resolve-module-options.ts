@@ -17,6 +17,8 @@ export interface ResolvedModuleOptions {
   forRoutes: (string | Type<unknown> | RouteInfo)[];
   exclude: (string | RouteInfo)[];
   onStoreError: 'fail' | 'continue';
+  /** True when every route is covered (no `forRoutes`, no `exclude`): the engine can be installed directly. */
+  allRoutes: boolean;
 }
 
 /** Minimum secret length (characters or bytes): 256 bits of a random hex/base64 string. */
@@ -266,5 +268,6 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
     forRoutes,
     exclude,
     onStoreError,
+    allRoutes: options.forRoutes === undefined && exclude.length === 0,
   };
 }

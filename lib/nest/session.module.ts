@@ -1,11 +1,15 @@
 import {
+  HttpException,
   Inject,
   Logger,
+  Optional,
   type MiddlewareConsumer,
   Module,
   type NestModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { SessionEngine } from '../engine/session-middleware';
 import { SessionStore } from '../stores/session-store';
 import { type ResolvedModuleOptions } from './resolve-module-options';
@@ -43,6 +47,8 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
   constructor(
     @Inject(SESSION_RESOLVED_OPTIONS) private readonly resolved: ResolvedModuleOptions,
     @Inject(SESSION_ENGINE) private readonly engine: SessionEngine,
+    private readonly middleware: SessionMiddleware,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
     if (process.env.NODE_ENV === 'production' && engine.options.storeCreated) {
@@ -61,8 +67,17 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
     );
   }
 
-  /** Installs the session middleware (called by Nest). */
+  /**
+   * Installs the session middleware (called by Nest). Covering every route on Express, it goes
+   * straight onto the HTTP adapter (the same place in the request's path, without the per-route
+   * middleware layer Nest would add); with `forRoutes`/`exclude`, through Nest's consumer.
+   */
   configure(consumer: MiddlewareConsumer): void {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (this.resolved.allRoutes && adapter?.getType() === 'express') {
+      adapter.use(directHandler(this.middleware));
+      return;
+    }
     const proxy = consumer.apply(SessionMiddleware);
     if (this.resolved.exclude.length > 0) proxy.exclude(...this.resolved.exclude);
     proxy.forRoutes(...this.resolved.forRoutes);
@@ -75,4 +90,40 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
     const store = options.store as { close?: () => unknown };
     if (typeof store.close === 'function') await store.close();
   }
+}
+
+/**
+ * The middleware as a plain Express handler. Errors it raises (a 503 when the store is down)
+ * are answered the way Nest's default exception filter answers them.
+ */
+function directHandler(middleware: SessionMiddleware) {
+  return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    let pending: void | Promise<void>;
+    try {
+      pending = middleware.use(req, res, next);
+    } catch (err) {
+      return answerError(res, err);
+    }
+    if (pending) pending.catch((err: unknown) => answerError(res, err));
+  };
+}
+
+function answerError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const status = err instanceof HttpException ? err.getStatus() : 500;
+  const body =
+    err instanceof HttpException
+      ? err.getResponse()
+      : { statusCode: 500, message: 'Internal server error' };
+  if (!(err instanceof HttpException)) new Logger('Session').error(err);
+  const json = JSON.stringify(
+    typeof body === 'string' ? { statusCode: status, message: body } : body,
+  );
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
 }
