@@ -11,6 +11,7 @@ import { CounterController } from './counter/counter.controller';
 import { ProfileController } from './profile/profile.controller';
 import { REDIS_CLIENT, RedisModule } from './redis/redis.module';
 import { SESSION_COOKIE_NAME } from './session/session-data';
+import { WebModule } from './web/web.module';
 
 const EIGHT_HOURS = 8 * 60 * 60 * 1000;
 
@@ -22,6 +23,8 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
     cookie: { maxAge: EIGHT_HOURS, secure: config.production },
     // Redis when configured; otherwise the module's default MemoryStore (one process only).
     store: redis ? new RedisStore({ client: redis, prefix: config.redisPrefix }) : undefined,
+    // The stores index sessions by their passport user: "your devices", "sign out everywhere".
+    userKey: (session) => (session as { passport?: { user?: unknown } }).passport?.user,
   };
 }
 
@@ -34,6 +37,7 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
       useFactory: sessionOptions,
     }),
     AuthModule,
+    WebModule,
   ],
   controllers: [ProfileController, CartController, CounterController, AdminController],
   providers: [CatalogService],

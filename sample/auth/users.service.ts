@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scryptAsync = promisify(scrypt) as (
@@ -58,16 +58,29 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
 /** The user directory (in memory for the sample). */
 @Injectable()
 export class UsersService {
+  /** This instance's accounts (a copy: password changes stay in this app). */
+  private readonly users: StoredUser[] = USERS.map((u) => ({ ...u }));
+
   /** The user with these credentials, or `null`. */
   async verify(username: string, password: string): Promise<User | null> {
-    const user = USERS.find((u) => u.username === username);
+    const user = this.users.find((u) => u.username === username);
     const ok = await passwordMatches(password, user?.passwordHash ?? DUMMY_HASH);
     return ok && user ? publicUser(user) : null;
   }
 
   /** The user with this username, or `null`. */
   findByUsername(username: string): User | null {
-    const user = USERS.find((u) => u.username === username);
+    const user = this.users.find((u) => u.username === username);
     return user ? publicUser(user) : null;
+  }
+
+  /** Changes a password after checking the current one; `false` when it does not match. */
+  async changePassword(username: string, current: string, next: string): Promise<boolean> {
+    const user = this.users.find((u) => u.username === username);
+    if (!user || !(await this.verify(username, current))) return false;
+    const salt = randomBytes(16);
+    const hash = await scryptAsync(next, salt, 64);
+    user.passwordHash = `${salt.toString('hex')}:${hash.toString('hex')}`;
+    return true;
   }
 }

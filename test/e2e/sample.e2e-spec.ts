@@ -62,6 +62,38 @@ describe.each(STORE_KINDS)('sample app on the %s store', (kind) => {
     return res;
   }
 
+  it('a password change signs the user out of every other device', async () => {
+    const laptop = agent();
+    const phone = agent();
+    const bob = agent();
+    await login(laptop, 'alice', 'wonderland');
+    await login(phone, 'alice', 'wonderland');
+    await login(bob, 'bob', 'builder');
+    await laptop
+      .post('/auth/password')
+      .send({ currentPassword: 'wrong-password', newPassword: 'looking-glass' })
+      .expect(403);
+    const changed = await laptop
+      .post('/auth/password')
+      .send({ currentPassword: 'wonderland', newPassword: 'looking-glass' })
+      .expect(200);
+    expect(changed.body).toEqual({ changed: true, otherSessionsRevoked: 1 });
+    await phone.get('/profile').expect(401);
+    await laptop.get('/profile').expect(200);
+    await bob.get('/profile').expect(200);
+    await server()
+      .post('/auth/login')
+      .send({ username: 'alice', password: 'wonderland' })
+      .expect(401);
+    const again = agent();
+    await login(again, 'alice', 'looking-glass');
+    // put the password back for the other tests of this app
+    await again
+      .post('/auth/password')
+      .send({ currentPassword: 'looking-glass', newPassword: 'wonderland' })
+      .expect(200);
+  });
+
   it('runs on the expected store', () => {
     expect(store.constructor.name).toBe(kind === 'redis' ? 'RedisStore' : 'MemoryStore');
     expect(app.get(REDIS_CLIENT) === null).toBe(kind === 'memory');

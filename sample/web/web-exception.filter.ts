@@ -1,0 +1,49 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  HttpStatus,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { User } from '../auth/users.service';
+import { errorPage } from './pages';
+
+/** Headers of every HTML page: no caching of personal pages, a strict CSP, no sniffing. */
+export const HTML_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+};
+
+/**
+ * Errors of the HTML pages as HTML: 401 (not signed in, or wrong credentials on the sign-in
+ * form) redirects to the sign-in form with 303; other HTTP errors render an error page.
+ */
+@Catch(HttpException)
+export class WebExceptionFilter implements ExceptionFilter {
+  catch(exception: HttpException, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const status = exception.getStatus();
+    if (status === HttpStatus.UNAUTHORIZED) {
+      const failedSignIn = req.method === 'POST' && req.path === '/web/sign-in';
+      res.redirect(303, failedSignIn ? '/web/sign-in?failed=1' : '/web/sign-in');
+      return;
+    }
+    const body = exception.getResponse();
+    const message =
+      typeof body === 'object' && body !== null && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : exception.message;
+    // No form token here: an error page never writes the session.
+    const user = (req.user as User | undefined) ?? null;
+    res
+      .status(status)
+      .set(HTML_HEADERS)
+      .send(errorPage({ user }, status, message));
+  }
+}
