@@ -57,7 +57,7 @@ export {
   type SessionEventName,
   type SessionEventHooks,
 } from './engine/session-events';
-export { Session as SessionObject } from './engine/session';
+export { Session as SessionObject, type RegenerateOptions } from './engine/session';
 export { SessionPromise } from './engine/session-promise';
 export {
   Cookie,

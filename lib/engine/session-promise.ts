@@ -1,5 +1,5 @@
 import type { NodeCallback } from './node-callback';
-import type { Session } from './session';
+import type { RegenerateOptions, Session } from './session';
 
 /**
  * What `save()`, `reload()`, `destroy()` and `regenerate()` return when called without a
@@ -64,9 +64,11 @@ export class SessionPromise<S extends Session = Session> extends Promise<void> {
   }
 
   /** Same as `session.regenerate()`. */
-  regenerate(): SessionPromise<S>;
+  regenerate(options?: RegenerateOptions): SessionPromise<S>;
   regenerate(callback: NodeCallback): S;
-  regenerate(callback?: NodeCallback): S | SessionPromise<S> {
-    return callback ? this.session.regenerate(callback) : this.session.regenerate();
+  regenerate(optionsOrCallback?: RegenerateOptions | NodeCallback): S | SessionPromise<S> {
+    return typeof optionsOrCallback === 'function'
+      ? this.session.regenerate(optionsOrCallback)
+      : this.session.regenerate(optionsOrCallback);
   }
 }

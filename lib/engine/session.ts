@@ -33,6 +33,12 @@ export function inflateSession(
     : createSessionFromRecord(req, data);
 }
 
+/** Options of {@link Session.regenerate}. */
+export interface RegenerateOptions {
+  /** Keys of the session data to carry over to the new session. */
+  keep?: string[];
+}
+
 /** Runs `start` with the caller's callback (returning the session) or as a {@link SessionPromise}. */
 function operation<S extends Session>(
   session: S,
@@ -171,13 +177,35 @@ export class Session {
   }
 
   /**
-   * Destroys this session and puts a new one (new id, empty data, fresh cookie) on the request.
-   * The new session exists on `req.session` when the callback runs, even if the destroy failed.
+   * Destroys this session and puts a new one (new id, fresh cookie) on the request; the new
+   * session exists on `req.session` when the callback runs, even if the destroy failed. Its data
+   * is empty, but for the keys named in `keep` (e.g. `{ keep: ['returnTo', 'cart'] }`), which are
+   * carried over: use it on login, to change the id while keeping what the visitor had.
    */
   regenerate(callback: NodeCallback): this;
-  regenerate(): SessionPromise<this>;
-  regenerate(callback?: NodeCallback): this | SessionPromise<this> {
-    return operation(this, callback, (done) => {
+  regenerate(options: RegenerateOptions, callback: NodeCallback): this;
+  regenerate(options?: RegenerateOptions): SessionPromise<this>;
+  regenerate(
+    optionsOrCallback?: RegenerateOptions | NodeCallback,
+    maybeCallback?: NodeCallback,
+  ): this | SessionPromise<this> {
+    const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
+    const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
+    const kept: [string, unknown][] = [];
+    for (const key of options?.keep ?? []) {
+      if (key !== 'cookie' && Object.prototype.hasOwnProperty.call(this, key)) {
+        kept.push([key, (this as unknown as Record<string, unknown>)[key]]);
+      }
+    }
+    const carryOver =
+      (done: NodeCallback): NodeCallback =>
+      (err) => {
+        const next = this.req.session as unknown as Record<string, unknown> | null | undefined;
+        if (next && next !== (this as unknown)) for (const [key, value] of kept) next[key] = value;
+        done(err);
+      };
+    return operation(this, callback, (finished) => {
+      const done = kept.length > 0 ? carryOver(finished) : finished;
       const req = this.req;
       let store: StoreLike;
       try {

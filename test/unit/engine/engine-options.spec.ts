@@ -363,3 +363,44 @@ describe('reapplyCookieOptions', () => {
     store.close();
   });
 });
+
+describe('regenerate({ keep })', () => {
+  it('changes the id and carries over only the named keys', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer({ ...base, store }, (req: any, res: any) => {
+      if (req.url === '/visit') {
+        req.session.returnTo = '/checkout';
+        req.session.cart = ['tea'];
+        req.session.tracking = 'anonymous';
+        return res.end('ok');
+      }
+      req.session.regenerate({ keep: ['returnTo', 'cart', 'absent'] }, (err: unknown) => {
+        if (err) return res.end('error');
+        req.session.userId = 'alice';
+        res.end(JSON.stringify(req.session));
+      });
+    });
+    const r1 = await request(server).get('/visit').expect(200);
+    const r2 = await request(server).get('/login').set('Cookie', cookie(r1)).expect(200);
+    const data = JSON.parse(r2.text);
+    expect(data).toMatchObject({ returnTo: '/checkout', cart: ['tea'], userId: 'alice' });
+    expect(data).not.toHaveProperty('tracking');
+    expect(data).not.toHaveProperty('absent');
+    expect(sid(r2)).not.toBe(sid(r1));
+    expect(await store.get(sid(r1)!)).toBeUndefined();
+    expect(await store.get(sid(r2)!)).toMatchObject({ cart: ['tea'], userId: 'alice' });
+    store.close();
+  });
+
+  it('works with await', async () => {
+    const server = createServer(base, async (req: any, res: any) => {
+      req.session.keepMe = 1;
+      req.session.dropMe = 2;
+      await req.session.regenerate({ keep: ['keepMe'] });
+      res.end(JSON.stringify(req.session));
+    });
+    const res = await request(server).get('/').expect(200);
+    expect(JSON.parse(res.text)).toMatchObject({ keepMe: 1 });
+    expect(JSON.parse(res.text)).not.toHaveProperty('dropMe');
+  });
+});
