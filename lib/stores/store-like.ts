@@ -2,9 +2,8 @@ import type { SessionRecord } from '../engine/session-data';
 import type { SessionPatch } from '../engine/session-patch';
 
 /** Any callback: stores may call it with `(err)` or `(err, result)`. */
-// why any: third-party stores declare their callbacks with every possible signature.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCallback = (...args: any[]) => void;
+type AnyCallback = (...args: any[]) => void; // why: third-party stores type callbacks every way
 
 /**
  * What the engine needs from a store, by duck typing: express-session's store contract.
