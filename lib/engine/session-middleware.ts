@@ -193,16 +193,21 @@ function contextOf(req: ContextRequest): RequestContext {
   return req[SESSION_STATE] as RequestContext;
 }
 
+// The lazy accessors stay for the whole request and keep their values in the context: turning
+// them back into data properties would reshape the request object (slow for everything after).
+// `delete req.session` still removes the session (it deletes the accessor).
 const LAZY_SESSION: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: ContextRequest) {
-    contextOf(this).materialize();
-    return this.session;
+    const context = contextOf(this);
+    if (context.lazy) context.materialize();
+    return context.sessionSlot;
   },
   set(this: ContextRequest, value: unknown) {
-    contextOf(this).settleLazySession();
-    this.session = value as RequestSession | null | undefined;
+    const context = contextOf(this);
+    context.lazy = false;
+    context.sessionSlot = value as RequestSession | null | undefined;
   },
 };
 
@@ -210,12 +215,14 @@ const LAZY_SESSION_ID: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: ContextRequest) {
-    contextOf(this).materialize();
-    return this.sessionID;
+    const context = contextOf(this);
+    if (context.lazy) context.materialize();
+    return context.sessionIdSlot;
   },
   set(this: ContextRequest, value: unknown) {
-    contextOf(this).settleLazySession();
-    this.sessionID = value as string | undefined;
+    const context = contextOf(this);
+    context.lazy = false;
+    context.sessionIdSlot = value as string | undefined;
   },
 };
 
@@ -235,6 +242,11 @@ class RequestContext implements SessionLifecycle {
   hooked = false;
   loadedFromStore = false;
   loadFailed = false;
+  /** The session is still to be created on first access (lazy accessors installed). */
+  lazy = false;
+  /** Values behind the lazy accessors. */
+  sessionSlot: RequestSession | null | undefined;
+  sessionIdSlot: string | undefined;
   /** The cookie was signed with an older secret: re-send it signed with the current one. */
   resign = false;
   /** The cookie attributes of a session destroyed during this request (to clear the cookie). */
@@ -385,19 +397,14 @@ class RequestContext implements SessionLifecycle {
   defineLazySession(): void {
     // Constant descriptors (no per-request closures): every request gets the same hidden-class
     // transition, so the request object stays fast for everything downstream.
+    this.lazy = true;
     Object.defineProperty(this.req, 'session', LAZY_SESSION);
     Object.defineProperty(this.req, 'sessionID', LAZY_SESSION_ID);
   }
 
-  /** Turns the lazy accessors back into plain data properties. */
-  settleLazySession(): void {
-    Object.defineProperty(this.req, 'session', dataProperty(undefined));
-    Object.defineProperty(this.req, 'sessionID', dataProperty(undefined));
-  }
-
   /** First access to the lazy session: create it (and hook the response while it still can be). */
   materialize(): void {
-    this.settleLazySession();
+    this.lazy = false;
     if (this.res && !this.res.headersSent) this.hook();
     this.generateSession();
   }
