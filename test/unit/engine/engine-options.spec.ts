@@ -7,7 +7,7 @@ process.env.NO_DEPRECATION = 'express-session';
 import { EventEmitter } from 'node:events';
 import request from 'supertest';
 import session = require('../../../lib/express');
-import { isDefaultSessionId } from '../../../lib/engine/session-id';
+import { generateSessionId, isDefaultSessionId } from '../../../lib/engine/session-id';
 import {
   cookie,
   createServer,
@@ -402,5 +402,17 @@ describe('regenerate({ keep })', () => {
     const res = await request(server).get('/').expect(200);
     expect(JSON.parse(res.text)).toMatchObject({ keepMe: 1 });
     expect(JSON.parse(res.text)).not.toHaveProperty('dropMe');
+  });
+});
+
+describe('default session ids', () => {
+  it('are 32 base64url characters, unique across CSPRNG pool refills', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const id = generateSessionId();
+      expect(isDefaultSessionId(id)).toBe(true);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(2000);
   });
 });
