@@ -185,10 +185,6 @@ export class SessionEngine {
 
 type ContextRequest = SessionRequest & { [SESSION_STATE]?: RequestContext };
 
-function dataProperty(value: unknown): PropertyDescriptor {
-  return { configurable: true, enumerable: true, writable: true, value };
-}
-
 function contextOf(req: ContextRequest): RequestContext {
   return req[SESSION_STATE] as RequestContext;
 }
