@@ -192,35 +192,26 @@ function contextOf(req: ContextRequest): RequestContext {
 // The lazy accessors stay for the whole request and keep their values in the context: turning
 // them back into data properties would reshape the request object (slow for everything after).
 // `delete req.session` still removes the session (it deletes the accessor).
-const LAZY_SESSION: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: ContextRequest) {
-    const context = contextOf(this);
-    if (context.lazy) context.materialize();
-    return context.sessionSlot;
-  },
-  set(this: ContextRequest, value: unknown) {
-    const context = contextOf(this);
-    context.lazy = false;
-    context.sessionSlot = value as RequestSession | null | undefined;
-  },
-};
+/** An accessor (built once, shared by every request) backed by one of the context's slots. */
+function lazyAccessor(slot: 'sessionSlot' | 'sessionIdSlot'): PropertyDescriptor {
+  return {
+    configurable: true,
+    enumerable: true,
+    get(this: ContextRequest) {
+      const context = contextOf(this);
+      if (context.lazy) context.materialize();
+      return context[slot];
+    },
+    set(this: ContextRequest, value: unknown) {
+      const context = contextOf(this);
+      context.lazy = false;
+      (context as { [K in typeof slot]: unknown })[slot] = value;
+    },
+  };
+}
 
-const LAZY_SESSION_ID: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: ContextRequest) {
-    const context = contextOf(this);
-    if (context.lazy) context.materialize();
-    return context.sessionIdSlot;
-  },
-  set(this: ContextRequest, value: unknown) {
-    const context = contextOf(this);
-    context.lazy = false;
-    context.sessionIdSlot = value as string | undefined;
-  },
-};
+const LAZY_SESSION = lazyAccessor('sessionSlot');
+const LAZY_SESSION_ID = lazyAccessor('sessionIdSlot');
 
 /**
  * Per-request bookkeeping: what was loaded, what was saved, and the response hooks that save,
