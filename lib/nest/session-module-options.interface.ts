@@ -19,7 +19,7 @@ export interface SessionModuleOptions extends Omit<
    * first signs and all verify (rotation: put the new secret first).
    */
   secret: SecretKey | SecretKey[];
-  /** The store: any {@link SessionStore} or express-session compatible store. Default: a {@link MemoryStore}. */
+  /** The store: a {@link SessionStore}, or an express-session compatible store. Default: a {@link MemoryStore}. */
   store?: StoreLike;
   /** Routes the session middleware runs on. Default: every route, `/` included. */
   forRoutes?: (string | Type<unknown> | RouteInfo)[];
