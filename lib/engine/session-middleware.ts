@@ -136,7 +136,6 @@ export class SessionEngine {
   }
 
   /** The cookie options for a request (the function form is called once per request). */
-
   cookieOptionsFor(req: SessionRequest): CookieOptions {
     const cookie = this.options.cookie;
     return typeof cookie === 'function' ? cookie(req) : cookie;

@@ -1,7 +1,7 @@
 import type { NodeCallback } from '../engine/node-callback';
 import { promiseOrCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
-import { callStore } from './store-call';
+import { callStore, type StoreMethod } from './store-call';
 import type { StoreLike } from './store-like';
 import { SessionStore } from './session-store';
 
@@ -16,40 +16,10 @@ export class CallbackStoreAdapter extends SessionStore {
     super();
   }
 
-  private call<T>(
-    method: 'get' | 'set' | 'destroy' | 'touch',
-    args: unknown[],
-    cb?: NodeCallback<T>,
-  ) {
+  private call<T>(method: StoreMethod, args: unknown[], cb?: NodeCallback<T>) {
     return promiseOrCallback<T>(cb, (done) =>
       callStore<T>(this.store, method, args, undefined, done),
     );
-  }
-
-  private optional<T>(method: 'all' | 'length' | 'clear' | 'ids', cb?: NodeCallback<T>) {
-    return promiseOrCallback<T>(cb, (done) => {
-      const fn = (this.store as unknown as Record<string, unknown>)[method];
-      if (typeof fn !== 'function')
-        return done(new Error(`the session store has no ${method}() method`));
-      let returned: unknown;
-      let answered = false;
-      const once: NodeCallback<T> = (err, value) => {
-        if (answered) return;
-        answered = true;
-        done(err, value);
-      };
-      try {
-        returned = (fn as (cb: NodeCallback<T>) => unknown).call(this.store, once);
-      } catch (err) {
-        return once(err);
-      }
-      if (returned && typeof (returned as PromiseLike<T>).then === 'function') {
-        (returned as PromiseLike<T>).then(
-          (value) => once(undefined, value),
-          (err: unknown) => once(err),
-        );
-      }
-    });
   }
 
   /** Reads a session. */
@@ -78,20 +48,20 @@ export class CallbackStoreAdapter extends SessionStore {
   /** Ids of the stored sessions (from the wrapped store's `ids()` or `all()`). */
   override async ids(): Promise<string[]> {
     if (typeof (this.store as { ids?: unknown }).ids === 'function') {
-      return (await this.optional<string[]>('ids')) as string[];
+      return (await this.call<string[]>('ids', [])) as string[];
     }
-    const all = (await this.optional<unknown>('all')) as unknown;
+    const all = (await this.call<unknown>('all', [])) as unknown;
     if (Array.isArray(all)) return all.map((s: { id?: string }) => String(s.id));
     return Object.keys((all ?? {}) as object);
   }
 
   /** Number of stored sessions. */
   override async length(): Promise<number> {
-    return (await this.optional<number>('length')) as number;
+    return (await this.call<number>('length', [])) as number;
   }
 
   /** Removes every session. */
   override async clear(): Promise<void> {
-    await this.optional<void>('clear');
+    await this.call<void>('clear', []);
   }
 }

@@ -15,7 +15,9 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-type Method = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
+/** The store methods the engine and the adapters call. */
+export type StoreMethod =
+  'get' | 'set' | 'destroy' | 'touch' | 'patch' | 'all' | 'length' | 'clear' | 'ids';
 
 /**
  * Calls a store method in whatever style the store speaks and reports exactly once.
@@ -30,7 +32,7 @@ type Method = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
  */
 export function callStore<T = unknown>(
   store: StoreLike,
-  method: Method,
+  method: StoreMethod,
   args: readonly unknown[],
   timeoutMs: number | undefined,
   callback: NodeCallback<T>,
@@ -46,10 +48,15 @@ export function callStore<T = unknown>(
   if (timeoutMs !== undefined && timeoutMs > 0) {
     timer = setTimeout(() => finish(new StoreTimeoutError(method, timeoutMs)), timeoutMs);
   }
-  const fn = store[method] as ((...a: unknown[]) => unknown) | undefined;
+  const fn = (store as unknown as Record<string, unknown>)[method] as
+    ((...a: unknown[]) => unknown) | undefined;
+  if (typeof fn !== 'function') {
+    finish(new Error(`the session store has no ${method}() method`));
+    return;
+  }
   let returned: unknown;
   try {
-    returned = (fn as (...a: unknown[]) => unknown).apply(store, [...args, finish]);
+    returned = fn.apply(store, [...args, finish]);
   } catch (err) {
     // Thrown after we were answered: it came from our own callback's caller chain, not the store.
     if (done) throw err;
@@ -57,7 +64,7 @@ export function callStore<T = unknown>(
     return;
   }
   if (returned !== null && typeof returned === 'object' && 'then' in returned) {
-    const trustValue = typeof fn === 'function' && fn.length <= args.length;
+    const trustValue = fn.length <= args.length;
     (returned as PromiseLike<T>).then(
       (value) => {
         if (trustValue) finish(undefined, value);
