@@ -1,6 +1,9 @@
 import type { Session } from './session';
 
-const loaded = new WeakMap<object, object>();
+/** On a session read from the store: the record it was built from (non-enumerable). */
+const STORED_RECORD = Symbol('nest-session.storedRecord');
+
+type MarkedSession = { [STORED_RECORD]?: object };
 
 /**
  * Marks a session object as read from the store (as opposed to created by this request), and
@@ -8,7 +11,9 @@ const loaded = new WeakMap<object, object>();
  * @internal
  */
 export function markLoadedFromStore(session: Session, record: object): void {
-  loaded.set(session, record);
+  // A hidden property rather than a WeakMap: cheaper to set, and nothing for the GC to trace.
+  // Non-enumerable, so data copies, deep equality and JSON never see it.
+  Object.defineProperty(session, STORED_RECORD, { value: record, configurable: true });
 }
 
 /**
@@ -16,7 +21,9 @@ export function markLoadedFromStore(session: Session, record: object): void {
  * (stores may key their own bookkeeping on it, e.g. the raw value they read), or `undefined`.
  */
 export function storedRecordOf(session: unknown): object | undefined {
-  return typeof session === 'object' && session !== null ? loaded.get(session) : undefined;
+  return typeof session === 'object' && session !== null
+    ? (session as MarkedSession)[STORED_RECORD]
+    : undefined;
 }
 
 /**
@@ -26,5 +33,9 @@ export function storedRecordOf(session: unknown): object | undefined {
  * session back. A new or regenerated session returns false (it is written unconditionally).
  */
 export function isStoredSession(session: unknown): boolean {
-  return typeof session === 'object' && session !== null && loaded.has(session);
+  return (
+    typeof session === 'object' &&
+    session !== null &&
+    (session as MarkedSession)[STORED_RECORD] !== undefined
+  );
 }

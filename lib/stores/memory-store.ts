@@ -3,6 +3,7 @@ import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
+import { ownOperationBound, type StoreMethod } from './store-call';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -96,6 +97,14 @@ export class MemoryStore extends SessionStore {
       this.timer = setInterval(() => this.prune(), interval);
       this.timer.unref();
     }
+  }
+
+  /**
+   * Every operation answers by itself on the next turn, so the engine sets no timer for it
+   * (unless the method was replaced: see {@link SelfTimedStore}).
+   */
+  answersWithin(method: StoreMethod): number | undefined {
+    return ownOperationBound(this, MemoryStore, method, 0);
   }
 
   /** A snapshot of the stored sessions as JSON strings keyed by id (express-session's `sessions`). */

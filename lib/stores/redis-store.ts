@@ -3,8 +3,10 @@ import { noop } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession, storedRecordOf } from '../engine/session-origin';
 import type { SessionPatch } from '../engine/session-patch';
+import { DeadlineQueue } from './deadline-queue';
 import type { RedisClientLike, RedisCommands } from './redis-client';
 import { SessionStore } from './session-store';
+import { ownOperationBound, type StoreMethod } from './store-call';
 
 /** How sessions are turned into Redis values and back (default: `JSON`). */
 export interface RedisStoreSerializer {
@@ -249,6 +251,74 @@ function settle<T>(
   return promise;
 }
 
+/** A command's answer: its error (always a {@link RedisStoreError}) or its value. */
+type Answer<T> = (err: RedisStoreError | undefined, value?: T) => void;
+
+/**
+ * Calls a caller's callback from inside a promise reaction: an exception it throws is re-thrown
+ * on a clean stack (as an uncaught exception, like any callback's), not turned into a rejection.
+ */
+function deliver<T>(callback: NodeCallback<T>, err: unknown, value?: T): void {
+  try {
+    if (err) callback(err);
+    else callback(null, value);
+  } catch (thrown) {
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
+}
+
+/**
+ * The hot operations' callback core, exposed either way: with the caller's callback (called
+ * once, never synchronously) or as a promise (marked handled).
+ */
+function answerWith<T>(
+  callback: NodeCallback<T> | undefined,
+  start: (done: NodeCallback<T>) => void,
+): Promise<T> | undefined {
+  if (typeof callback === 'function') {
+    start((err, value) => deliver(callback, err, value));
+    return undefined;
+  }
+  const promise = new Promise<T>((resolve, reject) => {
+    start((err, value) => (err ? reject(err) : resolve(value as T)));
+  });
+  promise.catch(noop);
+  return promise;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** The raw value a record object was parsed from (for the compare-and-set touch). */
+const RAW_VALUE = Symbol('nest-session.redisRawValue');
+
+type ParsedRecord = SessionRecord & { [RAW_VALUE]?: string };
+
+/** A parsed value as a session record (remembering its raw value), or why it is unusable. */
+function checkRecord(value: unknown, raw: string): SessionRecord | string {
+  if (!isObject(value)) return 'is not a session object';
+  if (!isObject(value.cookie)) return 'has no cookie object';
+  // Non-enumerable: invisible to deep equality, spreads and Object.assign.
+  Object.defineProperty(value, RAW_VALUE, { value: raw, configurable: true });
+  return value as SessionRecord;
+}
+
+/** The operations bounded by one command each (so by `timeout`). */
+const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
+  'get',
+  'set',
+  'destroy',
+  'touch',
+  'patch',
+]);
+
 /**
  * The production store: sessions in Redis through your ioredis client (standalone, Sentinel or
  * Cluster), in the connect-redis format, so switching from connect-redis keeps users signed in.
@@ -296,8 +366,8 @@ export class RedisStore extends SessionStore {
   /** Milliseconds allowed per Redis command (0: no limit). */
   readonly timeout: number;
 
-  /** The raw value each record object was read from (for the compare-and-set touch). */
-  private readonly rawValues = new WeakMap<object, string>();
+  /** Cuts off late commands (one timer for all of them), when `timeout` is set. */
+  private readonly deadlines: DeadlineQueue | undefined;
 
   /** @param options see {@link RedisStoreOptions} */
   constructor(options: RedisStoreOptions) {
@@ -346,13 +416,26 @@ export class RedisStore extends SessionStore {
       throw new TypeError('RedisStore option timeout must be a number of milliseconds >= 0');
     }
     this.timeout = Number.isFinite(timeout) ? timeout : 0;
+    this.deadlines = this.timeout > 0 ? new DeadlineQueue(this.timeout) : undefined;
+  }
+
+  /**
+   * `get`, `set`, `destroy`, `touch` and `patch` send one command each, cut off after `timeout`:
+   * the engine needs no timer of its own for them (see `SelfTimedStore`). Listings run several
+   * commands, and a custom serializer may be asynchronous: no bound for those.
+   */
+  answersWithin(method: StoreMethod): number | undefined {
+    if (this.timeout <= 0 || !SINGLE_COMMAND.has(method) || this.serializer !== JSON) {
+      return undefined;
+    }
+    return ownOperationBound(this, RedisStore, method, this.timeout);
   }
 
   /** Reads a session: `undefined` when missing, expired or unreadable (see the class notes). */
   override get(sid: string): Promise<SessionRecord | undefined>;
   override get(sid: string, callback: NodeCallback<SessionRecord | undefined>): void;
   override get(sid: string, callback?: NodeCallback<SessionRecord | undefined>) {
-    return settle(callback, this.read(sid));
+    return answerWith(callback, (done) => this.read(sid, done));
   }
 
   /**
@@ -362,7 +445,7 @@ export class RedisStore extends SessionStore {
   override set(sid: string, session: SessionRecord): Promise<void>;
   override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
   override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
-    return settle(callback, this.write(sid, session));
+    return answerWith(callback, (done) => this.write(sid, session, done));
   }
 
   /**
@@ -382,7 +465,13 @@ export class RedisStore extends SessionStore {
   override destroy(sid: string, callback: NodeCallback): void;
   override destroy(sid: string, callback?: NodeCallback) {
     const key = this.prefix + sid;
-    return settle(callback, this.command('destroy', () => this.client.del(key)).then(noop));
+    return answerWith(callback, (done) =>
+      this.run(
+        'destroy',
+        () => this.client.del(key),
+        (err) => done(err),
+      ),
+    );
   }
 
   /**
@@ -392,7 +481,7 @@ export class RedisStore extends SessionStore {
   override touch(sid: string, session: SessionRecord): Promise<void>;
   override touch(sid: string, session: SessionRecord, callback: NodeCallback): void;
   override touch(sid: string, session: SessionRecord, callback?: NodeCallback) {
-    return settle(callback, this.refresh(sid, session));
+    return answerWith(callback, (done) => this.refresh(sid, session, done));
   }
 
   /** Ids of the stored sessions (`SCAN`, on every master of a Cluster). */
@@ -485,81 +574,108 @@ export class RedisStore extends SessionStore {
 
   // --- internals ---
 
-  /** Runs one Redis command, cut off after `timeout` ms; every error becomes a RedisStoreError. */
-  private command<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  /**
+   * Sends one Redis command (`issue` calls the client) and reports exactly once to `done`: the
+   * reply, or a {@link RedisStoreError} (the client's error as `cause`, or a timeout after
+   * `timeout` ms). Never reports synchronously.
+   */
+  private run<T>(operation: string, issue: () => Promise<T>, done: Answer<T>): void {
+    let pending: Promise<T>;
+    try {
+      pending = issue();
+    } catch (err) {
+      process.nextTick(done, new RedisStoreError(operation, messageOf(err), { cause: err }));
+      return;
+    }
+    const deadlines = this.deadlines;
+    const deadline = deadlines?.watch(() =>
+      done(
+        new RedisStoreError(operation, `Redis did not answer within ${this.timeout} ms`, {
+          timedOut: true,
+        }),
+      ),
+    );
+    Promise.resolve(pending).then(
+      (value) => {
+        if (deadline) {
+          if (deadline.settled) return;
+          (deadlines as DeadlineQueue).settle(deadline);
+        }
+        done(undefined, value);
+      },
+      (err: unknown) => {
+        if (deadline) {
+          if (deadline.settled) return;
+          (deadlines as DeadlineQueue).settle(deadline);
+        }
+        done(new RedisStoreError(operation, messageOf(err), { cause: err }));
+      },
+    );
+  }
+
+  /** {@link RedisStore.run} as a promise. */
+  private command<T>(operation: string, issue: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let done = false;
-      let timer: NodeJS.Timeout | undefined;
-      if (this.timeout > 0) {
-        timer = setTimeout(() => {
-          done = true;
-          reject(
-            new RedisStoreError(operation, `Redis did not answer within ${this.timeout} ms`, {
-              timedOut: true,
-            }),
-          );
-        }, this.timeout);
-      }
-      const finish = (): boolean => {
-        if (done) return false;
-        done = true;
-        if (timer !== undefined) clearTimeout(timer);
-        return true;
-      };
-      let pending: Promise<T>;
-      try {
-        pending = send();
-      } catch (err) {
-        if (finish()) reject(new RedisStoreError(operation, messageOf(err), { cause: err }));
-        return;
-      }
-      Promise.resolve(pending).then(
-        (value) => {
-          if (finish()) resolve(value);
-        },
-        (err: unknown) => {
-          if (finish()) reject(new RedisStoreError(operation, messageOf(err), { cause: err }));
-        },
-      );
+      this.run(operation, issue, (err, value) => (err ? reject(err) : resolve(value as T)));
     });
   }
 
-  private async read(sid: string): Promise<SessionRecord | undefined> {
+  private read(sid: string, done: NodeCallback<SessionRecord | undefined>): void {
     const key = this.prefix + sid;
-    let raw: string | null;
-    try {
-      raw = await this.command('get', () => this.client.get(key));
-    } catch (err) {
-      const cause = (err as { cause?: unknown }).cause;
-      if (/^WRONGTYPE\b/.test(messageOf(cause))) {
-        this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
-        return undefined;
-      }
-      throw err;
-    }
-    if (raw === null) return undefined;
-    const session = await this.decode(raw);
+    this.run(
+      'get',
+      () => this.client.get(key),
+      (err, raw) => {
+        if (err) {
+          const cause = err.cause;
+          if (!/^WRONGTYPE\b/.test(messageOf(cause))) return done(err);
+          this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
+          return done(null, undefined);
+        }
+        if (raw === null || raw === undefined) return done(null, undefined);
+        const parsed = this.decode(raw);
+        if (!isThenable(parsed)) return this.accept(key, parsed, done);
+        // decode's promise never rejects (a parse failure resolves to the reason).
+        void (parsed as Promise<SessionRecord | string>).then((result) =>
+          this.accept(key, result, done),
+        );
+      },
+    );
+  }
+
+  /** Hands a decoded record to `done`, or discards an unusable one (read as "not found"). */
+  private accept(
+    key: string,
+    session: SessionRecord | string,
+    done: NodeCallback<SessionRecord | undefined>,
+  ): void {
     if (typeof session === 'string') {
       this.discard(key, session);
-      return undefined;
+      return done(null, undefined);
     }
     // The stored cookie's `expires` is not checked: Redis's TTL is what expires a session (a
     // record touched by connect-redis has a stale `expires`).
-    this.rawValues.set(session, raw);
-    return session;
+    done(null, session);
   }
 
-  /** Parses a stored value: the session, or a string saying why it is unusable. */
-  private async decode(raw: string): Promise<SessionRecord | string> {
+  /**
+   * Parses a stored value: the session (remembering the raw value it came from), or a string
+   * saying why it is unusable. Synchronous with a synchronous serializer (the default `JSON`).
+   */
+  private decode(raw: string): SessionRecord | string | Promise<SessionRecord | string> {
     let value: unknown;
     try {
-      value = await this.serializer.parse(raw);
+      value = this.serializer.parse(raw);
     } catch (err) {
       return `is not a valid serialized session (${messageOf(err)})`;
     }
-    if (!isObject(value)) return 'is not a session object';
-    if (!isObject(value.cookie)) return 'has no cookie object';
-    return value as SessionRecord;
+    if (isThenable(value)) {
+      return Promise.resolve(value).then(
+        (v) => checkRecord(v, raw),
+        (err: unknown) => `is not a valid serialized session (${messageOf(err)})`,
+      );
+    }
+    return checkRecord(value, raw);
   }
 
   /** Best-effort removal of an unusable record, reported as a `'warning'`. */
@@ -591,7 +707,7 @@ export class RedisStore extends SessionStore {
     return Math.ceil((expiresAt - Date.now()) / 1000);
   }
 
-  private async write(sid: string, session: SessionRecord): Promise<void> {
+  private write(sid: string, session: SessionRecord, done: NodeCallback): void {
     const key = this.prefix + sid;
     let ttl: number | undefined;
     let value: string;
@@ -599,26 +715,33 @@ export class RedisStore extends SessionStore {
       ttl = this.ttlOf(session);
       value = ttl !== undefined && ttl <= 0 ? '' : this.serializer.stringify(session);
     } catch (err) {
-      throw new RedisStoreError('set', `cannot serialize the session: ${messageOf(err)}`, {
+      const error = new RedisStoreError('set', `cannot serialize the session: ${messageOf(err)}`, {
         cause: err,
       });
-    }
-    if (ttl !== undefined && ttl <= 0) {
-      await this.command('set', () => this.client.del(key));
+      process.nextTick(done, error);
       return;
     }
+    const answer = (err: RedisStoreError | undefined): void => done(err);
     const c = this.client;
+    if (ttl !== undefined && ttl <= 0) {
+      this.run('set', () => c.del(key), answer);
+      return;
+    }
     // A session read from the store is only rewritten while its record still exists (XX):
     // a save arriving after a concurrent destroy must not bring it back.
     const existing = isStoredSession(session);
-    await this.command('set', () =>
-      ttl === undefined
-        ? existing
-          ? c.set(key, value, 'XX')
-          : c.set(key, value)
-        : existing
-          ? c.set(key, value, 'EX', ttl, 'XX')
-          : c.set(key, value, 'EX', ttl),
+    const seconds = ttl;
+    this.run(
+      'set',
+      () =>
+        seconds === undefined
+          ? existing
+            ? c.set(key, value, 'XX')
+            : c.set(key, value)
+          : existing
+            ? c.set(key, value, 'EX', seconds, 'XX')
+            : c.set(key, value, 'EX', seconds),
+      answer,
     );
   }
 
@@ -628,7 +751,11 @@ export class RedisStore extends SessionStore {
     session: SessionRecord,
   ): Promise<void> {
     const c = this.client;
-    if (this.serializer !== JSON || typeof c.eval !== 'function') return this.write(sid, session);
+    if (this.serializer !== JSON || typeof c.eval !== 'function') {
+      return new Promise<void>((resolve, reject) => {
+        this.write(sid, session, (err) => (err ? reject(err) : resolve()));
+      });
+    }
     const key = this.prefix + sid;
     let ttl: number | undefined;
     let cookie: string;
@@ -652,20 +779,28 @@ export class RedisStore extends SessionStore {
     );
   }
 
-  private async refresh(sid: string, session: SessionRecord): Promise<void> {
-    if (this.disableTouch || this.disableTTL) return;
+  private refresh(sid: string, session: SessionRecord, done: NodeCallback): void {
+    if (this.disableTouch || this.disableTTL) {
+      process.nextTick(done, null);
+      return;
+    }
     const key = this.prefix + sid;
     let ttl: number | undefined;
     try {
       ttl = this.ttlOf(session);
     } catch (err) {
-      throw new RedisStoreError('touch', messageOf(err), { cause: err });
+      process.nextTick(done, new RedisStoreError('touch', messageOf(err), { cause: err }));
+      return;
     }
-    if (ttl === undefined) return;
-    const record = storedRecordOf(session);
-    const raw = record && this.rawValues.get(record);
+    if (ttl === undefined) {
+      process.nextTick(done, null);
+      return;
+    }
+    const answer = (err: RedisStoreError | undefined): void => done(err);
+    const raw = (storedRecordOf(session) as ParsedRecord | undefined)?.[RAW_VALUE];
     const c = this.client;
-    if (raw !== undefined && ttl > 0 && typeof c.eval === 'function') {
+    const seconds = ttl;
+    if (raw !== undefined && seconds > 0 && typeof c.eval === 'function') {
       // Rewrite the record with its new cookie expiry, but only while it is exactly what this
       // request read: the stored expiry then stays current (so the engine's `touchAfter` can
       // skip the next touches), and a concurrent change is never overwritten.
@@ -673,17 +808,26 @@ export class RedisStore extends SessionStore {
       try {
         value = this.serializer.stringify(session);
       } catch (err) {
-        throw new RedisStoreError('touch', `cannot serialize the session: ${messageOf(err)}`, {
-          cause: err,
-        });
+        const error = new RedisStoreError(
+          'touch',
+          `cannot serialize the session: ${messageOf(err)}`,
+          {
+            cause: err,
+          },
+        );
+        process.nextTick(done, error);
+        return;
       }
-      await this.command('touch', () =>
-        (c.eval as NonNullable<RedisCommands['eval']>)(TOUCH_IF_UNCHANGED, 1, key, raw, value, ttl),
+      const script = c.eval as NonNullable<RedisCommands['eval']>;
+      this.run(
+        'touch',
+        () => script.call(c, TOUCH_IF_UNCHANGED, 1, key, raw, value, seconds),
+        answer,
       );
       return;
     }
     // EXPIRE with a TTL <= 0 deletes the key, as a save of an expired session does.
-    await this.command('touch', () => c.expire(key, ttl));
+    this.run('touch', () => c.expire(key, seconds), answer);
   }
 
   /** The endpoints to scan: every master of a Cluster, or the client itself. */

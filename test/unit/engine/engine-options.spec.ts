@@ -182,6 +182,49 @@ describe('strictWrites', () => {
   });
 });
 
+describe('stores that bound their own answer time (answersWithin)', () => {
+  /** A MemoryStore whose get answers after `delay` ms and says it answers within `bound`. */
+  function slowStore(delay: number, bound: number | undefined) {
+    const store = new session.MemoryStore({ pruneInterval: 0 }) as any;
+    const get = store.get.bind(store);
+    store.get = (sid: string, cb: (err: unknown, s?: unknown) => void) => {
+      setTimeout(() => get(sid, cb), delay);
+    };
+    store.answersWithin = () => bound;
+    return store;
+  }
+
+  it('trusts a bound within storeTimeout: no engine timer cuts the store off', async () => {
+    const store = slowStore(150, 50);
+    const server = createServer({ ...base, store, strictWrites: true, storeTimeout: 100 }, counter);
+    const r1 = await request(server).get('/').expect(200);
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '2');
+    store.close();
+  });
+
+  it('keeps its own timer when the bound exceeds storeTimeout, or there is none', async () => {
+    for (const bound of [500, undefined]) {
+      const store = slowStore(300, bound);
+      const server = createServer(
+        { ...base, store, strictWrites: true, storeTimeout: 100, onError: () => undefined },
+        counter,
+      );
+      const r1 = await request(server).get('/').expect(200);
+      await request(server).get('/').set('Cookie', cookie(r1)).expect(500);
+      store.close();
+    }
+  });
+
+  it('MemoryStore gets no engine timer for its own methods, and gets one for replaced ones', () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    expect(store.answersWithin('get')).toBe(0);
+    (store as any).set = () => undefined;
+    expect(store.answersWithin('set')).toBeUndefined();
+    expect(store.answersWithin('destroy')).toBe(0);
+    store.close();
+  });
+});
+
 describe('discardInvalidRecords', () => {
   it.each([
     ['no cookie', { n: 5 }],

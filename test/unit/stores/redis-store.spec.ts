@@ -311,6 +311,46 @@ describe('RedisStore (standalone Redis)', () => {
       expect([s.prefix, s.ttl, s.scanCount, s.timeout]).toEqual(['sess:', 86_400, 100, 2_000]);
     });
 
+    it('bounds its single-command operations by timeout, so the engine adds no timer of its own', () => {
+      const s = new RedisStore({ client, timeout: 300 });
+      for (const m of ['get', 'set', 'destroy', 'touch', 'patch'] as const) {
+        expect(s.answersWithin(m)).toBe(300);
+      }
+      // Listings run several commands; a replaced method, no timeout or a custom (possibly
+      // asynchronous) serializer promise nothing.
+      expect(s.answersWithin('ids')).toBeUndefined();
+      expect(s.answersWithin('clear')).toBeUndefined();
+      s.get = (() => new Promise(() => undefined)) as never;
+      expect(s.answersWithin('get')).toBeUndefined();
+      expect(s.answersWithin('set')).toBe(300);
+      expect(new RedisStore({ client, timeout: 0 }).answersWithin('get')).toBeUndefined();
+      const serializer = { parse: JSON.parse, stringify: JSON.stringify };
+      expect(new RedisStore({ client, serializer }).answersWithin('get')).toBeUndefined();
+    });
+
+    it('cuts off every command of a burst that Redis does not answer in time', async () => {
+      const paused = redis.client();
+      await ready(paused);
+      const s = new RedisStore({ client: paused, timeout: 150 });
+      await admin.client('PAUSE', 600, 'ALL');
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            i % 2
+              ? s.get(`burst-${i}`).catch((e: unknown) => e)
+              : s.set(`burst-${i}`, newSession()).catch((e: unknown) => e),
+          ),
+        );
+        for (const err of results) {
+          expect(err).toBeInstanceOf(RedisStoreError);
+          expect((err as RedisStoreError).code).toBe('ESTORETIMEOUT');
+        }
+      } finally {
+        await admin.client('UNPAUSE');
+        paused.disconnect();
+      }
+    });
+
     it('does not forward connection events and close() leaves the client open', async () => {
       const s = new RedisStore({ client });
       expect(s.listenerCount('connect') + s.listenerCount('disconnect')).toBe(0);
