@@ -38,6 +38,19 @@ export class VerifiedCookieCache {
   }
 }
 
+/** The cookie library's value decoding: percent-decoded, or as it is when that fails. */
+function decodeValue(raw: string): string {
+  if (raw.indexOf('%') === -1) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Leaves cookie values as they are in the header (decoded later, only when not cached). */
+const RAW_VALUES = { decode: (value: string) => value };
+
 function unsignPrefixed(
   value: unknown,
   secrets: readonly SecretKey[],
@@ -45,8 +58,20 @@ function unsignPrefixed(
   cache?: VerifiedCookieCache,
 ): CookieSessionId | undefined {
   if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
-  const cached = cache?.get(value);
-  if (cached) return cached;
+  return verifySigned(value, secrets, isValidId, cache, value);
+}
+
+/**
+ * Verifies a decoded `s:` value, through the cache when there is one (`cacheKey`: the value as
+ * it appeared in the header).
+ */
+function verifySigned(
+  value: string,
+  secrets: readonly SecretKey[],
+  isValidId: SessionIdValidator | undefined,
+  cache: VerifiedCookieCache | undefined,
+  cacheKey: string,
+): CookieSessionId | undefined {
   const signed = value.slice(SIGNED_PREFIX.length);
   if (isValidId) {
     const dot = signed.lastIndexOf('.');
@@ -55,8 +80,28 @@ function unsignPrefixed(
   const result = unsignWithAny(signed, secrets);
   if (!result || !result.value) return undefined;
   const verified = { id: result.value, oldSecret: result.secretIndex > 0 };
-  cache?.set(value, verified);
+  cache?.set(cacheKey, verified);
   return verified;
+}
+
+/**
+ * Our cookie's value from the header, verified: a value seen before is answered from the cache
+ * as it stands in the header (no percent-decoding, no HMAC).
+ */
+function fromHeader(
+  header: string,
+  name: string,
+  secrets: readonly SecretKey[],
+  isValidId: SessionIdValidator | undefined,
+  cache: VerifiedCookieCache | undefined,
+): CookieSessionId | undefined {
+  const raw = parse(header, RAW_VALUES)[name];
+  if (raw === undefined) return undefined;
+  const cached = cache?.get(raw);
+  if (cached) return cached;
+  const value = decodeValue(raw);
+  if (!value.startsWith(SIGNED_PREFIX)) return undefined;
+  return verifySigned(value, secrets, isValidId, cache, raw);
 }
 
 /**
@@ -76,7 +121,7 @@ export function readSessionId(
   // Cheap pre-check: most requests without our cookie skip the parse entirely.
   if (header && header.includes(name)) {
     found =
-      unsignPrefixed(parse(header)[name], secrets, isValidId, cache) ??
+      fromHeader(header, name, secrets, isValidId, cache) ??
       fromDuplicates(header, name, secrets, isValidId);
   }
 

@@ -19,7 +19,7 @@ import {
   type SessionOptions,
   resolveSessionOptions,
 } from './session-options';
-import type { SecretKey } from './signature';
+import { type SecretKey, prepareKey } from './signature';
 import { SessionDataError } from './session-data-error';
 import type { SessionEventMap, SessionEventName } from './session-events';
 import { isStoredSession } from './session-origin';
@@ -94,6 +94,8 @@ export class SessionEngine {
   private readonly verified = new VerifiedCookieCache();
   /** Whether the store has `touch` (checked once, as express-session does). */
   readonly storeImplementsTouch: boolean;
+  /** The configured secrets, prepared once for HMAC (see `prepareKey`). */
+  private readonly keys: readonly SecretKey[] | undefined;
 
   constructor(readonly options: ResolvedSessionOptions) {
     const store = options.store;
@@ -105,6 +107,7 @@ export class SessionEngine {
       this.storeReady = true;
     });
     this.storeImplementsTouch = typeof store.touch === 'function';
+    this.keys = options.secrets?.map(prepareKey);
     // Store#regenerate calls store.generate(req). Dispatch to the middleware that is handling
     // that request, so several middleware sharing one store do not overwrite each other.
     store.generate = ((req: SessionRequest) => {
@@ -148,7 +151,7 @@ export class SessionEngine {
     const cookieOptions = this.cookieOptionsFor(req);
     if (!requestPath(req).startsWith(cookieOptions.path || '/')) return next();
 
-    const secrets = o.secrets ?? (req.secret ? [req.secret] : undefined);
+    const secrets = this.keys ?? (req.secret ? [req.secret] : undefined);
     if (!secrets) return next(new Error('secret option required for sessions'));
 
     req.sessionStore = o.store;

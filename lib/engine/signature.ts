@@ -1,7 +1,26 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 
 /** Anything `crypto.createHmac` accepts as a key: string, Buffer, typed array, DataView or KeyObject. */
 export type SecretKey = Parameters<typeof createHmac>[1];
+
+/**
+ * The secret as a `KeyObject`, made once: HMAC with a prepared key skips the per-call key setup
+ * (about 40% of a signature's cost). Same bytes as `createHmac` uses (strings as UTF-8), so
+ * signatures do not change. A value `createSecretKey` refuses is returned as it is (signing then
+ * fails later, with the same error as before).
+ */
+export function prepareKey(secret: SecretKey): SecretKey {
+  if (secret instanceof KeyObject) return secret;
+  try {
+    if (typeof secret === 'string') return createSecretKey(Buffer.from(secret, 'utf8'));
+    if (ArrayBuffer.isView(secret)) {
+      return createSecretKey(Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength));
+    }
+  } catch {
+    // Left to createHmac to report.
+  }
+  return secret;
+}
 
 /** HMAC-SHA256 of `value` under `secret`, standard base64 without padding (cookie-signature 1.x format). */
 function mac(value: string, secret: SecretKey): string {

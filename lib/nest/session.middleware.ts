@@ -29,33 +29,65 @@ export class SessionMiddleware implements NestMiddleware {
     res: ServerResponse,
     next: (err?: unknown) => void,
   ): void | Promise<void> {
-    let outcome: { err: unknown } | undefined;
-    let settle: ((err: unknown) => void) | undefined;
+    let answered = false;
+    let failure: { err: unknown } | undefined;
+    let settle: ((failed: { err: unknown } | undefined) => void) | undefined;
+    this.run(
+      req,
+      res,
+      () => {
+        answered = true;
+        next();
+        settle?.(undefined);
+      },
+      (err) => {
+        answered = true;
+        failure = { err };
+        settle?.(failure);
+      },
+    );
+    if (answered) {
+      if (failure) throw failure.err;
+      return;
+    }
+    // The store is loading the session: let Nest await it (and route a failure to its filters).
+    return new Promise<void>((resolve, reject) => {
+      settle = (failed) => (failed ? reject(failed.err) : resolve());
+    });
+  }
+
+  /**
+   * The callback form of {@link SessionMiddleware.use} (no promise): `next()` when the request
+   * goes on, `fail(err)` with the error to answer (a 503 {@link SessionStoreUnavailableException}
+   * for a store failure). Used by the direct install on the Express adapter.
+   */
+  run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: () => void,
+    fail: (err: unknown) => void,
+  ): void {
+    let called = false;
     this.engine.middleware(req, res, (err?: unknown) => {
-      if (outcome) {
+      if (called) {
         // Reported after the request moved on (express-session reports late store errors so).
         if (err) this.logger.error(`Session error after the response: ${describe(err)}`);
         return;
       }
-      outcome = { err };
-      settle?.(err);
-    });
-    if (outcome) return this.proceed(req, res, outcome.err, next);
-    // The store is loading the session: let Nest await it.
-    return new Promise<void>((resolve, reject) => {
-      settle = (err) => {
-        try {
-          this.proceed(req, res, err, next);
-          resolve();
-        } catch (e) {
-          reject(e);
-        }
-      };
+      called = true;
+      if (!err) return next();
+      let failure: unknown;
+      try {
+        this.proceed(req, res, err, next);
+        return;
+      } catch (e) {
+        failure = e;
+      }
+      fail(failure);
     });
   }
 
   private proceed(req: IncomingMessage, res: ServerResponse, err: unknown, next: () => void): void {
-    if (!err) return next();
     const storeFailed =
       err instanceof StoreTimeoutError ||
       (req as StatefulRequest)[SESSION_STATE]?.loadFailed === true;

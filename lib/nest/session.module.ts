@@ -98,13 +98,11 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
  */
 function directHandler(middleware: SessionMiddleware) {
   return (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
-    let pending: void | Promise<void>;
     try {
-      pending = middleware.use(req, res, next);
+      middleware.run(req, res, next as () => void, (err) => answerError(res, err));
     } catch (err) {
-      return answerError(res, err);
+      answerError(res, err);
     }
-    if (pending) pending.catch((err: unknown) => answerError(res, err));
   };
 }
 

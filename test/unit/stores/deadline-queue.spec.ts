@@ -61,7 +61,7 @@ describe('DeadlineQueue', () => {
     const deferred: (() => void)[] = [];
     const spy = jest
       .spyOn(process, 'nextTick')
-      .mockImplementation((fn: (...a: unknown[]) => void, ...args: unknown[]) => {
+      .mockImplementation((fn: Function, ...args: unknown[]) => {
         deferred.push(() => fn(...args));
       });
     try {
