@@ -59,11 +59,13 @@ describe('DeadlineQueue', () => {
     const expired: number[] = [];
     // Hold back what is scheduled with nextTick meanwhile, to see the rethrow without crashing.
     const deferred: (() => void)[] = [];
-    const spy = jest
-      .spyOn(process, 'nextTick')
-      .mockImplementation((fn: Function, ...args: unknown[]) => {
-        deferred.push(() => fn(...args));
-      });
+    type Tick = (...args: unknown[]) => void;
+    const spy = jest.spyOn(process, 'nextTick').mockImplementation(((
+      fn: Tick,
+      ...args: unknown[]
+    ) => {
+      deferred.push(() => fn(...args));
+    }) as typeof process.nextTick);
     try {
       queue.watch(() => expired.push(1));
       queue.watch(() => {
