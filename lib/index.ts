@@ -39,7 +39,7 @@ export {
 } from './stores/redis-store';
 export type { RedisClientLike, RedisCommands } from './stores/redis-client';
 export { CallbackStoreAdapter } from './stores/callback-store-adapter';
-export { StoreTimeoutError } from './stores/store-call';
+export { StoreTimeoutError, type SelfTimedStore, type StoreMethod } from './stores/store-call';
 export { SessionDataError } from './engine/session-data-error';
 export type { StoreLike } from './stores/store-like';
 export { isStoredSession } from './engine/session-origin';

@@ -94,6 +94,11 @@ export class SessionEngine {
   private readonly verified = new VerifiedCookieCache();
   /** Whether the store has `touch` (checked once, as express-session does). */
   readonly storeImplementsTouch: boolean;
+  /**
+   * With `touchAfter`: the expiry (epoch ms) each recently touched session was given by a touch
+   * this process sent, so that parallel requests of one browser do not all touch it (one does).
+   */
+  readonly recentTouches = new RecentTouches();
   /** The configured secrets, prepared once for HMAC (see `prepareKey`). */
   private readonly keys: readonly SecretKey[] | undefined;
 
@@ -182,6 +187,34 @@ export class SessionEngine {
     req.sessionID = cookieId;
     context.hook();
     context.load(cookieId);
+  }
+}
+
+/**
+ * Expiries recently written by touches, by session id: bounded (oldest dropped first), so it
+ * costs a fixed amount of memory whatever the number of sessions.
+ * @internal
+ */
+class RecentTouches {
+  private readonly entries = new Map<string, number>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(sid: string): number | undefined {
+    return this.entries.get(sid);
+  }
+
+  set(sid: string, expiresAt: number): void {
+    this.entries.delete(sid);
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(sid, expiresAt);
+  }
+
+  delete(sid: string): void {
+    this.entries.delete(sid);
   }
 }
 
@@ -550,7 +583,11 @@ class RequestContext implements SessionLifecycle {
     if (!(expires instanceof Date)) return true;
     const maxAge = session.cookie.originalMaxAge;
     const margin = typeof maxAge === 'number' ? Math.min(touchAfter, maxAge / 10) : touchAfter;
-    return expires.getTime() - this.loadedExpires >= margin;
+    const at = expires.getTime();
+    if (at - this.loadedExpires < margin) return false;
+    // Read before another request of this process touched it (or while that touch is on its way).
+    const recent = this.engine.recentTouches.get(id);
+    return recent === undefined || at - recent >= margin;
   }
 
   private shouldDestroy(): boolean {
@@ -651,9 +688,16 @@ class RequestContext implements SessionLifecycle {
   private storeTouch(session: RequestSession, callback: (err?: unknown) => void): void {
     const sid = this.req.sessionID as string;
     const o = this.engine.options;
+    const expires = session.cookie.expires;
+    const recent = this.engine.recentTouches;
+    const at = o.touchAfter > 0 && expires instanceof Date ? expires.getTime() : NaN;
+    if (!Number.isNaN(at)) recent.set(sid, at);
     callStore(o.store, 'touch', [sid, session], o.storeTimeout, (err) => {
-      if (err) this.onStoreError('touch', sid, err);
-      else this.indexUser(session);
+      if (err) {
+        // Not extended after all: the next request touches it again.
+        if (recent.get(sid) === at) recent.delete(sid);
+        this.onStoreError('touch', sid, err);
+      } else this.indexUser(session);
       callback(err);
     });
   }

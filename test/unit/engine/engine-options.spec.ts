@@ -282,6 +282,68 @@ describe('touchAfter', () => {
   });
 });
 
+describe('touchAfter with parallel requests of one browser', () => {
+  /** A session whose stored expiry lies `ms` in the past of a fresh one (last seen `ms` ago). */
+  async function age(store: any, id: string, ms: number): Promise<void> {
+    const record = await store.get(id);
+    record.cookie.expires = new Date(new Date(record.cookie.expires).getTime() - ms).toISOString();
+    await store.set(id, record);
+  }
+
+  it('touches an idle session once, not once per parallel request', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const calls = spyStore(store);
+    const server = createServer(
+      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000 },
+      (req: any, res: any) => {
+        if (req.url === '/write') req.session.x = 1;
+        res.end(String(req.session.x));
+      },
+    );
+    const r1 = await request(server).get('/write').expect(200, '1');
+    await age(store, sid(r1)!, 20_000);
+    // Slow reads: the ten requests all hold the old record at once.
+    const get = store.get.bind(store);
+    (store as any).get = (id: string, cb: (err: unknown, s?: unknown) => void) =>
+      setTimeout(() => get(id, cb), 50);
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1'),
+      ),
+    );
+    expect(calls.touch).toBe(1);
+    const stored = (await get(sid(r1)!)) as any;
+    expect(new Date(stored.cookie.expires).getTime()).toBeGreaterThan(Date.now() + 55_000);
+    store.close();
+  });
+
+  it('touches again after a touch failed', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const server = createServer(
+      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000, onError: () => undefined },
+      (req: any, res: any) => {
+        if (req.url === '/write') req.session.x = 1;
+        res.end(String(req.session.x));
+      },
+    );
+    const r1 = await request(server).get('/write').expect(200, '1');
+    await age(store, sid(r1)!, 20_000);
+    const touch = store.touch.bind(store);
+    let failures = 1;
+    let touches = 0;
+    (store as any).touch = (id: string, s: unknown, cb: (err?: unknown) => void) => {
+      touches++;
+      if (failures-- > 0) return setImmediate(cb, new Error('touch failed'));
+      return touch(id, s as never, cb);
+    };
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    await request(server).get('/').set('Cookie', cookie(r1)).expect(200, '1');
+    expect(touches).toBe(2);
+    store.close();
+  });
+});
+
 describe('clearCookieOnDestroy after regenerate', () => {
   it('clears the cookie when the regenerated session is destroyed too (passport logout + destroy)', async () => {
     const server = createServer({ ...base, clearCookieOnDestroy: true }, (req: any, res: any) => {

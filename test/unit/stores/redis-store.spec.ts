@@ -351,6 +351,29 @@ describe('RedisStore (standalone Redis)', () => {
       }
     });
 
+    it('batchWrites: holds the socket corked until the end of the turn, then answers every command', async () => {
+      expect(() => new RedisStore({ client, batchWrites: 'yes' as never })).toThrow(/batchWrites/);
+      const own = redis.client();
+      await ready(own);
+      const batched = new RedisStore({ client: own, prefix: 'bw:' });
+      expect(batched.batchWrites).toBe(true);
+      const socket = (own as unknown as { stream: { writableCorked: number } }).stream;
+      const sids = Array.from({ length: 20 }, () => newSid());
+      const writes = sids.map((sid) => batched.set(sid, newSession({ n: sid })));
+      expect(socket.writableCorked).toBe(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(socket.writableCorked).toBe(0);
+      await Promise.all(writes);
+      const read = await Promise.all(sids.map((sid) => batched.get(sid)));
+      expect(read.map((r) => (r as { n?: string } | undefined)?.n)).toEqual(sids);
+      const plain = new RedisStore({ client: own, prefix: 'bw:', batchWrites: false });
+      const one = plain.get(sids[0]!);
+      expect(socket.writableCorked).toBe(0);
+      expect(((await one) as { n?: string }).n).toBe(sids[0]);
+      await admin.del(...sids.map((sid) => `bw:${sid}`));
+      own.disconnect();
+    });
+
     it('does not forward connection events and close() leaves the client open', async () => {
       const s = new RedisStore({ client });
       expect(s.listenerCount('connect') + s.listenerCount('disconnect')).toBe(0);
