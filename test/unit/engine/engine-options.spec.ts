@@ -290,16 +290,21 @@ describe('touchAfter with parallel requests of one browser', () => {
     await store.set(id, record);
   }
 
-  it('touches an idle session once, not once per parallel request', async () => {
-    const store = new session.MemoryStore({ pruneInterval: 0 });
-    const calls = spyStore(store);
-    const server = createServer(
-      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000 },
+  /** `/write` sets x; every request answers x; sessions live 60 s, touched after 5 s. */
+  function idleServer(store: unknown) {
+    return createServer(
+      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000, onError: () => undefined },
       (req: any, res: any) => {
         if (req.url === '/write') req.session.x = 1;
         res.end(String(req.session.x));
       },
     );
+  }
+
+  it('touches an idle session once, not once per parallel request', async () => {
+    const store = new session.MemoryStore({ pruneInterval: 0 });
+    const calls = spyStore(store);
+    const server = idleServer(store);
     const r1 = await request(server).get('/write').expect(200, '1');
     await age(store, sid(r1)!, 20_000);
     // Slow reads: the ten requests all hold the old record at once.
@@ -319,13 +324,7 @@ describe('touchAfter with parallel requests of one browser', () => {
 
   it('touches again after a touch failed', async () => {
     const store = new session.MemoryStore({ pruneInterval: 0 });
-    const server = createServer(
-      { ...base, store, cookie: { maxAge: 60_000 }, touchAfter: 5_000, onError: () => undefined },
-      (req: any, res: any) => {
-        if (req.url === '/write') req.session.x = 1;
-        res.end(String(req.session.x));
-      },
-    );
+    const server = idleServer(store);
     const r1 = await request(server).get('/write').expect(200, '1');
     await age(store, sid(r1)!, 20_000);
     const touch = store.touch.bind(store);
