@@ -51,9 +51,9 @@ function parseOptions(argv: string[]): Options {
   const out = value('--out') ?? join(ROOT, 'bench', 'RESULTS.md');
   return {
     quick,
-    rounds: Number(value('--rounds') ?? (quick ? 1 : 3)),
-    duration: Number(value('--duration') ?? (quick ? 1.5 : 6)),
-    warmup: Number(value('--warmup') ?? (quick ? 0.5 : 1.5)),
+    rounds: Number(value('--rounds') ?? (quick ? 1 : 5)),
+    duration: Number(value('--duration') ?? (quick ? 1.5 : 4)),
+    warmup: Number(value('--warmup') ?? (quick ? 0.5 : 1)),
     pool: quick ? 64 : 256,
     scenarios: list('--scenarios'),
     variants: list('--variants'),
@@ -425,6 +425,8 @@ interface Cell {
   info: VariantInfo;
   rps: number;
   vsBare: number;
+  /** Lowest and highest per-round ratio to bare (how much the machine drifted). */
+  vsBareRange: [number, number];
   vsExpressSession: number;
   p50: number;
   p99: number;
@@ -456,13 +458,13 @@ function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
     const list = mine.filter((r) => r.variant === id);
     if (list.length === 0) continue;
     const info = variant(id);
-    const ratio = (other: string | undefined) =>
-      median(
-        list.map((r) => {
-          const o = byRound(other, r.round);
-          return o ? r.rps / o.rps : NaN;
-        }),
-      );
+    const ratios = (other: string | undefined) =>
+      list.map((r) => {
+        const o = byRound(other, r.round);
+        return o ? r.rps / o.rps : NaN;
+      });
+    const ratio = (other: string | undefined) => median(ratios(other));
+    const bareRatios = ratios(bareOf(info)).filter((v) => !Number.isNaN(v));
     const total = list.reduce((s, r) => s + r.total, 0);
     const commands: Record<string, number> = {};
     for (const r of list) {
@@ -476,6 +478,8 @@ function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
       info,
       rps: median(list.map((r) => r.rps)),
       vsBare: ratio(bareOf(info)),
+      vsBareRange:
+        bareRatios.length > 0 ? [Math.min(...bareRatios), Math.max(...bareRatios)] : [NaN, NaN],
       vsExpressSession: ratio(expressSessionOf(info)),
       p50: median(list.map((r) => r.p50)),
       p99: median(list.map((r) => r.p99)),
@@ -504,14 +508,21 @@ function commandsText(commands: Record<string, number>, store: string): string {
     .join(', ')})`;
 }
 
+/** The per-round spread of the ratio to bare ('–' for bare itself or a single round). */
+function rangeText(c: Cell): string {
+  const [low, high] = c.vsBareRange;
+  if (c.info.store === 'none' || c.rounds < 2) return '–';
+  return `${fmt(low, 2)}–${fmt(high, 2)}`;
+}
+
 function table(cells: Cell[]): string {
   const lines = [
-    '| scenario | variant | req/s | × bare | × express-session | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const c of cells) {
     lines.push(
-      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
+      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
     );
   }
   return lines.join('\n');
@@ -619,7 +630,7 @@ function report(
     `- Machine: ${machine()}`,
     `- Node ${process.version}; @nestjs/core ${versionOf('@nestjs/core')} on @nestjs/platform-express ${versionOf('@nestjs/platform-express')}; express ${versionOf('express')}`,
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
-    `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round).`,
+    `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
     "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: `INFO commandstats` deltas / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
     '',

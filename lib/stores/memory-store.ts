@@ -30,6 +30,35 @@ interface Entry {
   expiresAt: number;
 }
 
+/**
+ * What the store keeps per session: the JSON alone when its expiry can be read back from it
+ * (the usual case, see {@link statedExpiry}: nothing is stored beside the JSON, so a session
+ * costs no more memory than in express-session's store), otherwise the JSON with its expiry.
+ */
+type Stored = string | Entry;
+
+/**
+ * The start of a record as the engine serializes it: the cookie first, its `expires` an ISO
+ * string after `originalMaxAge` (and the optional `partitioned`/`priority`), as `Cookie#toJSON`
+ * writes them. Anchored, so a key of the session data can never be taken for it.
+ */
+const LEADING_EXPIRES =
+  /^\{"cookie":\{"originalMaxAge":(?:null|false|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?),(?:"partitioned":(?:true|false),)?(?:"priority":"[A-Za-z]*",)?"expires":"([^"\\]*)"/;
+
+/** The expiry (epoch ms) a record's JSON states first thing, or NaN when it does not. */
+function statedExpiry(json: string): number {
+  const match = LEADING_EXPIRES.exec(json);
+  return match ? Date.parse(match[1] as string) : NaN;
+}
+
+function jsonOf(stored: Stored): string {
+  return typeof stored === 'string' ? stored : stored.json;
+}
+
+function expiryOfStored(stored: Stored): number {
+  return typeof stored === 'string' ? statedExpiry(stored) : stored.expiresAt;
+}
+
 const DEFAULT_MAX = 100_000;
 const DEFAULT_PRUNE_INTERVAL = 60_000;
 const DEFAULT_TTL = 86_400_000;
@@ -81,7 +110,7 @@ function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise
  * It lives in one process: use {@link RedisStore} when several instances serve the same users.
  */
 export class MemoryStore extends SessionStore {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Stored>();
   private readonly users = new Map<string, Set<string>>();
   private readonly max: number;
   private readonly ttl: number;
@@ -110,7 +139,7 @@ export class MemoryStore extends SessionStore {
   /** A snapshot of the stored sessions as JSON strings keyed by id (express-session's `sessions`). */
   get sessions(): Record<string, string> {
     const out = Object.create(null) as Record<string, string>;
-    for (const [sid, entry] of this.entries) out[sid] = entry.json;
+    for (const [sid, entry] of this.entries) out[sid] = jsonOf(entry);
     return out;
   }
 
@@ -124,7 +153,7 @@ export class MemoryStore extends SessionStore {
       // Least-recently-used order: a read moves the entry to the end.
       this.entries.delete(sid);
       this.entries.set(sid, entry);
-      return JSON.parse(entry.json) as SessionRecord;
+      return JSON.parse(jsonOf(entry)) as SessionRecord;
     });
   }
 
@@ -155,7 +184,7 @@ export class MemoryStore extends SessionStore {
     return answer(callback, () => {
       const entry = this.lookup(sid);
       if (!entry) return;
-      const stored = JSON.parse(entry.json) as SessionRecord;
+      const stored = JSON.parse(jsonOf(entry)) as SessionRecord;
       stored.cookie = session.cookie;
       this.entries.delete(sid);
       this.write(sid, JSON.stringify(stored), session);
@@ -172,7 +201,7 @@ export class MemoryStore extends SessionStore {
     return answer(callback, () => {
       const entry = this.lookup(sid);
       if (!entry) return;
-      const record = applyPatch(JSON.parse(entry.json) as SessionRecord, patch, session.cookie);
+      const record = applyPatch(JSON.parse(jsonOf(entry)) as SessionRecord, patch, session.cookie);
       this.write(sid, JSON.stringify(record), session);
     });
   }
@@ -185,7 +214,7 @@ export class MemoryStore extends SessionStore {
       const out = Object.create(null) as Record<string, SessionRecord>;
       for (const sid of [...this.entries.keys()]) {
         const entry = this.lookup(sid);
-        if (entry) out[sid] = JSON.parse(entry.json) as SessionRecord;
+        if (entry) out[sid] = JSON.parse(jsonOf(entry)) as SessionRecord;
       }
       return out;
     });
@@ -243,7 +272,7 @@ export class MemoryStore extends SessionStore {
     const now = Date.now();
     let removed = 0;
     for (const [sid, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
+      if (expiryOfStored(entry) <= now) {
         this.entries.delete(sid);
         removed++;
       }
@@ -261,10 +290,10 @@ export class MemoryStore extends SessionStore {
     this.timer = undefined;
   }
 
-  private lookup(sid: string): Entry | undefined {
+  private lookup(sid: string): Stored | undefined {
     const entry = this.entries.get(sid);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= Date.now()) {
+    if (expiryOfStored(entry) <= Date.now()) {
       this.entries.delete(sid);
       return undefined;
     }
@@ -273,7 +302,8 @@ export class MemoryStore extends SessionStore {
 
   private write(sid: string, json: string, session: SessionRecord): void {
     this.entries.delete(sid);
-    this.entries.set(sid, { json, expiresAt: this.expiryOf(session) });
+    const expiresAt = this.expiryOf(session);
+    this.entries.set(sid, statedExpiry(json) === expiresAt ? json : { json, expiresAt });
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);

@@ -213,6 +213,27 @@ describe('MemoryStore (callback API)', () => {
       }
     });
 
+    it('keeps an engine-written session as its JSON alone, and still expires it on time', async () => {
+      const cookie = new session.Cookie({ maxAge: 50, sameSite: 'lax', priority: 'high' });
+      await memSet(store, 'lean', { cookie, v: 1 });
+      expect(typeof (store as any).entries.get('lean')).toBe('string');
+      expect((await memGet(store, 'lean')).v).toBe(1);
+      await new Promise((r) => setTimeout(r, 70));
+      expect(store.prune()).toBe(1);
+      expect(await memGet(store, 'lean')).toBeUndefined();
+    });
+
+    it('never takes an "expires" of the session data for the cookie\'s', async () => {
+      const soon = new Date(Date.now() + 40).toISOString();
+      const later = new Date(Date.now() + 60_000).toISOString();
+      // Data before the cookie, and a browser-session cookie (no expiry: ttl applies).
+      await memSet(store, 'data-first', { expires: soon, cookie: rec({}, new Date(later)).cookie });
+      await memSet(store, 'no-expiry', { ...rec(), expires: soon });
+      await new Promise((r) => setTimeout(r, 60));
+      expect((await memGet(store, 'data-first')).expires).toBe(soon);
+      expect((await memGet(store, 'no-expiry')).expires).toBe(soon);
+    });
+
     it('with ttl: Infinity a session without expiry is still there much later', async () => {
       const forever = new session.MemoryStore({ ttl: Infinity, pruneInterval: 0 });
       await memSet(forever, 'forever', rec({ v: 1 }));
