@@ -77,28 +77,25 @@ function checkNumber(
 }
 
 function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise<T> | undefined {
-  // Callbacks always run on a later turn (setImmediate), as express-session's MemoryStore does.
+  // Never synchronously, but without waiting for the next turn of the event loop: a request
+  // whose session is in memory goes on in the same turn (setImmediate, as express-session's
+  // MemoryStore uses, costs the server a loop iteration per request under load).
   if (typeof callback === 'function') {
     let result: T;
     try {
       result = run();
     } catch (err) {
-      setImmediate(callback, err);
+      process.nextTick(callback, err);
       return undefined;
     }
-    setImmediate(callback, null, result);
+    process.nextTick(callback, null, result);
     return undefined;
   }
-  return new Promise<T>((resolve, reject) => {
-    let result: T;
-    try {
-      result = run();
-    } catch (err) {
-      setImmediate(reject, err);
-      return;
-    }
-    setImmediate(resolve, result);
-  });
+  try {
+    return Promise.resolve(run());
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**

@@ -817,3 +817,21 @@ describe('10. duck-typed stores', () => {
     expect(server.errors[0].message).toBe('promise set failed');
   });
 });
+
+describe('11. MemoryStore answers within the same turn of the event loop', () => {
+  it('calls back after the current code, before anything scheduled with setImmediate', async () => {
+    const store: any = new session.MemoryStore({ pruneInterval: 0 });
+    await new Promise((resolve) => store.set('a', { cookie: { expires: null } }, resolve));
+    const order: string[] = [];
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        order.push('immediate');
+        resolve();
+      });
+      store.get('a', () => order.push('get'));
+      order.push('sync');
+    });
+    expect(order).toEqual(['sync', 'get', 'immediate']);
+    store.close();
+  });
+});
