@@ -51,14 +51,14 @@ function decodeValue(raw: string): string {
 /** Leaves cookie values as they are in the header (decoded later, only when not cached). */
 const RAW_VALUES = { decode: (value: string) => value };
 
+/** Verifies an already decoded cookie value (cookie-parser's, a duplicate), without the cache. */
 function unsignPrefixed(
   value: unknown,
   secrets: readonly SecretKey[],
   isValidId: SessionIdValidator | undefined,
-  cache?: VerifiedCookieCache,
 ): CookieSessionId | undefined {
   if (typeof value !== 'string' || !value.startsWith(SIGNED_PREFIX)) return undefined;
-  return verifySigned(value, secrets, isValidId, cache, value);
+  return verifySigned(value, secrets, isValidId, undefined, value);
 }
 
 /**
