@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { parse } from 'cookie';
+import { BoundedMap } from './bounded-map';
 import { deprecate } from './deprecate';
 import type { SessionRequest } from './session-data';
 import { type SecretKey, signValue, unsignWithAny } from './signature';
@@ -20,21 +21,9 @@ export type SessionIdValidator = (id: string) => boolean;
  * HMAC. Only values that passed verification enter it (so it cannot be used to plant an id), and
  * it is bounded (oldest entries dropped first).
  */
-export class VerifiedCookieCache {
-  private readonly entries = new Map<string, CookieSessionId>();
-
-  constructor(private readonly max = 10_000) {}
-
-  get(value: string): CookieSessionId | undefined {
-    return this.entries.get(value);
-  }
-
-  set(value: string, verified: CookieSessionId): void {
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(value, verified);
+export class VerifiedCookieCache extends BoundedMap<string, CookieSessionId> {
+  constructor(max = 10_000) {
+    super(max);
   }
 }
 

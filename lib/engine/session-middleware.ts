@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
+import { BoundedMap } from './bounded-map';
 import { Cookie, type CookieOptions } from './cookie';
 import { EMPTY_FINGERPRINT, fingerprint } from './fingerprint';
 import { onHeaders } from './on-headers';
@@ -96,9 +97,10 @@ export class SessionEngine {
   readonly storeImplementsTouch: boolean;
   /**
    * With `touchAfter`: the expiry (epoch ms) each recently touched session was given by a touch
-   * this process sent, so that parallel requests of one browser do not all touch it (one does).
+   * this process sent (the latest 10,000 sessions), so that parallel requests of one browser do
+   * not all touch it (one does).
    */
-  readonly recentTouches = new RecentTouches();
+  readonly recentTouches = new BoundedMap<string, number>(10_000);
   /** The configured secrets, prepared once for HMAC (see `prepareKey`). */
   private readonly keys: readonly SecretKey[] | undefined;
 
@@ -187,34 +189,6 @@ export class SessionEngine {
     req.sessionID = cookieId;
     context.hook();
     context.load(cookieId);
-  }
-}
-
-/**
- * Expiries recently written by touches, by session id: bounded (oldest dropped first), so it
- * costs a fixed amount of memory whatever the number of sessions.
- * @internal
- */
-class RecentTouches {
-  private readonly entries = new Map<string, number>();
-
-  constructor(private readonly max = 10_000) {}
-
-  get(sid: string): number | undefined {
-    return this.entries.get(sid);
-  }
-
-  set(sid: string, expiresAt: number): void {
-    this.entries.delete(sid);
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(sid, expiresAt);
-  }
-
-  delete(sid: string): void {
-    this.entries.delete(sid);
   }
 }
 

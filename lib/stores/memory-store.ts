@@ -126,7 +126,7 @@ export class MemoryStore extends SessionStore {
   }
 
   /**
-   * Every operation answers by itself on the next turn, so the engine sets no timer for it
+   * Every operation answers by itself (on `process.nextTick`), so the engine sets no timer for it
    * (unless the method was replaced: see {@link SelfTimedStore}).
    */
   answersWithin(method: StoreMethod): number | undefined {
