@@ -14,19 +14,16 @@ import {
   readSessionId,
   signedCookieValue,
 } from './session-cookie';
-import type { RequestSession, SessionRecord, SessionRequest } from './session-data';
-import {
-  type ResolvedSessionOptions,
-  type SessionOptions,
-  resolveSessionOptions,
-} from './session-options';
+import type { SessionRecord } from './session-data';
+import type { RequestSession, SessionRequest } from './session';
+import type { ResolvedSessionOptions } from './session-options';
 import { type SecretKey, prepareKey } from './signature';
 import { SessionDataError } from './session-data-error';
 import type { SessionEventMap, SessionEventName } from './session-events';
 import { isStoredSession } from './session-origin';
 import { sessionUser } from './session-user';
 import { diffSession, snapshotKeys, type SessionPatch } from './session-patch';
-import { StoreTimeoutError, callStore } from '../stores/store-call';
+import { StoreTimeoutError, callStore } from './store/store-call';
 
 /** Connect-style `next`. */
 export type NextFunction = (err?: unknown) => void;
@@ -71,14 +68,6 @@ function isUsableRecord(value: unknown): value is SessionRecord {
   if (expires === null || expires === undefined || expires === false) return true;
   const at = new Date(expires as string).getTime();
   return !Number.isNaN(at) && at > Date.now();
-}
-
-/**
- * Creates the session middleware with express-session 1.19 behaviour (see the README's
- * "Differences from express-session" for what it does better).
- */
-export function createSessionMiddleware(options?: SessionOptions): SessionMiddleware {
-  return new SessionEngine(resolveSessionOptions(options)).middleware;
 }
 
 /**
@@ -227,7 +216,7 @@ const LAZY_SESSION_ID = lazyAccessor('sessionIdSlot');
  * touch, destroy and set the cookie at the right moment.
  * @internal
  */
-class RequestContext implements SessionLifecycle {
+class RequestContext implements SessionLifecycle<RequestSession> {
   originalId: string | undefined;
   originalHash: string | undefined;
   savedId: string | undefined;

@@ -6,7 +6,7 @@ import type { SessionPatch } from '../engine/session-patch';
 import { DeadlineQueue } from './deadline-queue';
 import type { RedisClientLike, RedisCommands } from './redis-client';
 import { SessionStore } from './session-store';
-import { ownOperationBound, type StoreMethod } from './store-call';
+import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
 
 /** How sessions are turned into Redis values and back (default: `JSON`). */
 export interface RedisStoreSerializer {
