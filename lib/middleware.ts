@@ -6,7 +6,7 @@ import {
   SessionEngine,
   type NextFunction,
   type SessionMiddleware,
-} from './engine/session-middleware';
+} from './engine/lifecycle/session-engine';
 import { type SessionOptions, resolveSessionOptions } from './engine/session-options';
 import { MEMORY_STORE_DEFAULT } from './stores/default-store';
 

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { SessionEngine } from '../engine/session-middleware';
+import { SessionEngine } from '../engine/lifecycle/session-engine';
 import { resolveSessionOptions } from '../engine/session-options';
 import { CallbackStoreAdapter } from '../stores/callback-store-adapter';
 import { QUIET_MEMORY_STORE_DEFAULT } from '../stores/default-store';

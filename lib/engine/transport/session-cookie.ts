@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { parse } from 'cookie';
-import { BoundedMap } from './bounded-map';
-import { deprecate } from './deprecate';
-import type { SessionRequest } from './session';
-import { type SecretKey, signValue, unsignWithAny } from './signature';
+import { BoundedMap } from '../bounded-map';
+import { deprecate } from '../deprecate';
+import type { SessionRequest } from '../session';
+import { type SecretKey, signValue, unsignWithAny } from '../signature';
 
 const SIGNED_PREFIX = 's:';
 

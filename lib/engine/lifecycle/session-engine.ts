@@ -1,29 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
-import { BoundedMap } from './bounded-map';
-import { Cookie, type CookieOptions } from './cookie';
-import { EMPTY_FINGERPRINT, fingerprint } from './fingerprint';
-import { onHeaders } from './on-headers';
-import { requestPath } from './request-path';
-import { SESSION_STATE, type SessionLifecycle } from './request-state';
-import { isSecureRequest } from './secure-request';
-import { Session, inflateSession } from './session';
+import { BoundedMap } from '../bounded-map';
+import { Cookie, type CookieOptions } from '../cookie';
+import { EMPTY_FINGERPRINT, fingerprint } from '../fingerprint';
+import { onHeaders } from '../transport/on-headers';
+import { requestPath } from '../transport/request-path';
+import { SESSION_STATE, type SessionLifecycle } from '../request-state';
+import { isSecureRequest } from '../secure-request';
+import { Session, inflateSession } from '../session';
 import {
   VerifiedCookieCache,
   appendSetCookie,
   readSessionId,
   signedCookieValue,
-} from './session-cookie';
-import type { SessionRecord } from './session-data';
-import type { RequestSession, SessionRequest } from './session';
-import type { ResolvedSessionOptions } from './session-options';
-import { type SecretKey, prepareKey } from './signature';
-import { SessionDataError } from './session-data-error';
-import type { SessionEventMap, SessionEventName } from './session-events';
-import { isStoredSession } from './session-origin';
-import { sessionUser } from './session-user';
-import { diffSession, snapshotKeys, type SessionPatch } from './session-patch';
-import { StoreTimeoutError, callStore } from './store/store-call';
+} from '../transport/session-cookie';
+import type { SessionRecord } from '../session-data';
+import type { RequestSession, SessionRequest } from '../session';
+import type { ResolvedSessionOptions } from '../session-options';
+import { type SecretKey, prepareKey } from '../signature';
+import { SessionDataError } from '../session-data-error';
+import type { SessionEventMap, SessionEventName } from '../session-events';
+import { isStoredSession } from '../session-origin';
+import { sessionUser } from '../session-user';
+import { diffSession, snapshotKeys, type SessionPatch } from '../session-patch';
+import { StoreTimeoutError, callStore } from '../store/store-call';
 
 /** Connect-style `next`. */
 export type NextFunction = (err?: unknown) => void;
