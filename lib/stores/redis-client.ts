@@ -49,6 +49,18 @@ export interface RedisCommands {
 }
 
 /**
+ * A pipeline of the client (`client.pipeline()`): commands queued on it leave together on one
+ * connection (on a Cluster: the node of their keys); `exec()` gives each command's
+ * `[error, reply]`. Used with `waitReplicas` to follow each write with `WAIT`.
+ */
+export interface RedisPipeline {
+  /** Queues `WAIT numreplicas timeout`. */
+  wait(numReplicas: number, timeout: number): unknown;
+  /** Sends the queued commands: one `[error, reply]` per command. */
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/**
  * The client {@link RedisStore} accepts: an ioredis `Redis` (standalone, or configured for
  * Sentinel) or an ioredis `Cluster`. A cluster is recognised by `isCluster === true`; its masters
  * (from `nodes('master')`) are scanned one by one for `ids`/`all`/`length`/`clear`.
@@ -58,4 +70,6 @@ export interface RedisClientLike extends RedisCommands {
   readonly isCluster?: boolean;
   /** On a cluster: one client per node of the given role. */
   nodes?(role: 'master'): RedisCommands[];
+  /** A pipeline (needed for `waitReplicas`). */
+  pipeline?(): RedisPipeline;
 }

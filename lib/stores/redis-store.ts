@@ -3,8 +3,9 @@ import { noop } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession, storedRecordOf } from '../engine/session-origin';
 import type { SessionPatch } from '../engine/session-patch';
-import { DeadlineQueue } from './deadline-queue';
-import type { RedisClientLike, RedisCommands } from './redis-client';
+import { type Deadline, DeadlineQueue } from './deadline-queue';
+import type { RedisClientLike, RedisCommands, RedisPipeline } from './redis-client';
+import { SentinelFailoverGuard, sentinelSettingsOf } from './redis-failover-guard';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
 
@@ -183,6 +184,29 @@ export interface RedisStoreOptions {
    * one turn later. Default `true`; `false` writes every command at once.
    */
   batchWrites?: boolean;
+  /**
+   * With a Sentinel-configured client (`sentinels` + `name`): follow failovers. The store
+   * subscribes to every sentinel's events, holds its writes while a failover of the master runs,
+   * reconnects the client when the primary switches and sends the held writes only once the
+   * connection is verified to be on the new primary (a write answered `-READONLY` is held and
+   * sent again the same way). Without it, an ioredis client keeps writing to the old primary until
+   * Sentinel demotes it (10–20 s), and every write acknowledged meanwhile is lost. Default `true`
+   * for a Sentinel client; ignored for other clients.
+   */
+  watchSentinels?: boolean;
+  /**
+   * Durability: after each write (`set`, `patch`, `touch`, `destroy`, the per-user index,
+   * `clear`) send `WAIT waitReplicas waitTimeout`, and fail the write (a
+   * {@link RedisStoreError}, so a 503 in Nest: not acknowledged) unless that many replicas
+   * confirmed it in time. Redis replicates asynchronously; with this, a failover loses no write
+   * the store acknowledged. Default `0` (off). On a Cluster, `WAIT` goes to the key's master.
+   */
+  waitReplicas?: number;
+  /**
+   * Milliseconds `WAIT` may take (with `waitReplicas`). Default 1000 (or half of `timeout` when
+   * that is shorter); must be below `timeout`.
+   */
+  waitTimeout?: number;
 }
 
 /** A session as {@link RedisStore.all} returns it: the stored record plus its `id`. */
@@ -262,6 +286,9 @@ function settle<T>(
 /** A command's answer: its error (always a {@link RedisStoreError}) or its value. */
 type Answer<T> = (err: RedisStoreError | undefined, value?: T) => void;
 
+/** Sends one command to the client it is given (the store's client, or a pipeline of it). */
+type Issue<T> = (client: RedisCommands & RedisClientLike) => Promise<T>;
+
 /**
  * Calls a caller's callback from inside a promise reaction: an exception it throws is re-thrown
  * on a clean stack (as an uncaught exception, like any callback's), not turned into a rejection.
@@ -335,6 +362,24 @@ function checkRecord(value: unknown, raw: string): SessionRecord | string {
   return value as SessionRecord;
 }
 
+/**
+ * The operations that change Redis: held during a Sentinel failover, confirmed with `WAIT` when
+ * `waitReplicas` is set.
+ */
+const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
+  'set',
+  'patch',
+  'touch',
+  'destroy',
+  'addUserSession',
+  'clear',
+]);
+
+/** The longest writes are held during a Sentinel failover without news of its end. */
+const MAX_FAILOVER_HOLD_MS = 10_000;
+
+const DEFAULT_WAIT_TIMEOUT = 1_000;
+
 /** The operations bounded by one command each (so by `timeout`). */
 const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
   'get',
@@ -397,6 +442,12 @@ export class RedisStore extends SessionStore {
   private held: Corkable[] | undefined;
   /** Cuts off late commands (one timer for all of them), when `timeout` is set. */
   private readonly deadlines: DeadlineQueue | undefined;
+  /** Replicas each write must reach (`WAIT`), 0 for none. */
+  readonly waitReplicas: number;
+  /** Milliseconds `WAIT` may take. */
+  readonly waitTimeout: number;
+  /** Follows Sentinel failovers (a Sentinel client with `watchSentinels`). */
+  private readonly failoverGuard: SentinelFailoverGuard | undefined;
 
   /** @param options see {@link RedisStoreOptions} */
   constructor(options: RedisStoreOptions) {
@@ -450,6 +501,40 @@ export class RedisStore extends SessionStore {
       throw new TypeError('RedisStore option batchWrites must be a boolean');
     }
     this.batchWrites = o.batchWrites ?? true;
+    const waitReplicas = o.waitReplicas ?? 0;
+    if (!Number.isInteger(waitReplicas) || waitReplicas < 0) {
+      throw new TypeError('RedisStore option waitReplicas must be an integer >= 0');
+    }
+    this.waitReplicas = waitReplicas;
+    const waitTimeout =
+      o.waitTimeout ??
+      (this.timeout > 0
+        ? Math.min(DEFAULT_WAIT_TIMEOUT, Math.floor(this.timeout / 2))
+        : DEFAULT_WAIT_TIMEOUT);
+    if (!Number.isInteger(waitTimeout) || waitTimeout < 1) {
+      throw new TypeError('RedisStore option waitTimeout must be an integer number of ms >= 1');
+    }
+    if (waitReplicas > 0 && this.timeout > 0 && waitTimeout >= this.timeout) {
+      throw new TypeError(
+        `RedisStore option waitTimeout (${waitTimeout} ms) must be below timeout (${this.timeout} ms)`,
+      );
+    }
+    this.waitTimeout = waitTimeout;
+    if (waitReplicas > 0 && typeof this.client.pipeline !== 'function') {
+      throw new TypeError('RedisStore option waitReplicas needs a client with pipeline()');
+    }
+    if (o.watchSentinels !== undefined && typeof o.watchSentinels !== 'boolean') {
+      throw new TypeError('RedisStore option watchSentinels must be a boolean');
+    }
+    const sentinel = o.watchSentinels === false ? undefined : sentinelSettingsOf(client);
+    this.failoverGuard =
+      sentinel &&
+      new SentinelFailoverGuard(
+        client as unknown as ConstructorParameters<typeof SentinelFailoverGuard>[0],
+        sentinel,
+        (message) => this.warn(message),
+        MAX_FAILOVER_HOLD_MS,
+      );
   }
 
   /**
@@ -501,7 +586,7 @@ export class RedisStore extends SessionStore {
     return answerWith(callback, (done) =>
       this.run(
         'destroy',
-        () => this.client.del(key),
+        (r) => r.del(key),
         (err) => done(err),
       ),
     );
@@ -568,8 +653,8 @@ export class RedisStore extends SessionStore {
       ttl = typeof this.ttl === 'number' ? Math.ceil(this.ttl) : 86_400;
     const key = this.userPrefix + userId;
     const seconds = ttl;
-    await this.command('addUserSession', () =>
-      (c.eval as NonNullable<RedisCommands['eval']>)(ADD_USER_SESSION, 1, key, sid, seconds),
+    await this.command('addUserSession', (r) =>
+      (r.eval as NonNullable<RedisCommands['eval']>)(ADD_USER_SESSION, 1, key, sid, seconds),
     );
   }
 
@@ -602,49 +687,137 @@ export class RedisStore extends SessionStore {
     return ids.filter((_, i) => alive[i] !== 0);
   }
 
-  /** Releases what the store created: nothing (the client is yours, and stays open). */
-  override close(): void {}
+  /**
+   * Releases what the store created: the Sentinel event subscriptions, if any (the client is
+   * yours, and stays open).
+   */
+  override close(): void {
+    this.failoverGuard?.close();
+  }
 
   // --- internals ---
 
   /**
-   * Sends one Redis command (`issue` calls the client) and reports exactly once to `done`: the
-   * reply, or a {@link RedisStoreError} (the client's error as `cause`, or a timeout after
-   * `timeout` ms). Never reports synchronously.
+   * Sends one Redis command (`issue` calls the client it is given) and reports exactly once to
+   * `done`: the reply, or a {@link RedisStoreError} (the client's error as `cause`, a timeout
+   * after `timeout` ms, or a write `WAIT` found unreplicated). Never reports synchronously. A
+   * write is held while a Sentinel failover runs (see {@link SentinelFailoverGuard}).
    */
-  private run<T>(operation: string, issue: () => Promise<T>, done: Answer<T>): void {
+  private run<T>(operation: string, issue: Issue<T>, done: Answer<T>): void {
+    const deadlines = this.deadlines;
+    const guard = this.failoverGuard;
+    const deadline = deadlines?.watch(() =>
+      done(
+        new RedisStoreError(
+          operation,
+          guard?.holding
+            ? `a Sentinel failover did not complete within ${this.timeout} ms`
+            : `Redis did not answer within ${this.timeout} ms`,
+          { timedOut: true },
+        ),
+      ),
+    );
+    if (guard === undefined && this.waitReplicas === 0) {
+      this.send(operation, issue, done, deadline);
+      return;
+    }
+    if (!WRITE_OPERATIONS.has(operation)) {
+      this.send(operation, issue, done, deadline);
+      return;
+    }
+    const confirmed = this.waitReplicas > 0 ? this.replicated(operation, issue) : issue;
+    if (guard === undefined) {
+      this.send(operation, confirmed, done, deadline);
+      return;
+    }
+    const attempt = (): void => {
+      if (deadline?.settled) return;
+      if (guard.holding) return guard.defer(attempt);
+      this.send(operation, confirmed, retryOnReadOnly, deadline);
+    };
+    // A write answered READONLY did not happen: hold it and send it again once the client is
+    // back on the primary (still within its deadline).
+    const retryOnReadOnly: Answer<T> = (err, value) => {
+      if (err && /^READONLY\b/.test(messageOf(err.cause))) {
+        guard.onReadOnly();
+        return attempt();
+      }
+      done(err, value);
+    };
+    attempt();
+  }
+
+  /** Sends `issue` now; settles `deadline` (if any) and reports to `done`. */
+  private send<T>(
+    operation: string,
+    issue: Issue<T>,
+    done: Answer<T>,
+    deadline: Deadline | undefined,
+  ): void {
     if (this.batchWrites && this.held === undefined) this.holdWrites();
+    const deadlines = this.deadlines as DeadlineQueue;
     let pending: Promise<T>;
     try {
-      pending = issue();
+      pending = issue(this.client);
     } catch (err) {
+      if (deadline) {
+        if (deadline.settled) return;
+        deadlines.settle(deadline);
+      }
       process.nextTick(done, new RedisStoreError(operation, messageOf(err), { cause: err }));
       return;
     }
-    const deadlines = this.deadlines;
-    const deadline = deadlines?.watch(() =>
-      done(
-        new RedisStoreError(operation, `Redis did not answer within ${this.timeout} ms`, {
-          timedOut: true,
-        }),
-      ),
-    );
     Promise.resolve(pending).then(
       (value) => {
         if (deadline) {
           if (deadline.settled) return;
-          (deadlines as DeadlineQueue).settle(deadline);
+          deadlines.settle(deadline);
         }
         done(undefined, value);
       },
       (err: unknown) => {
         if (deadline) {
           if (deadline.settled) return;
-          (deadlines as DeadlineQueue).settle(deadline);
+          deadlines.settle(deadline);
         }
-        done(new RedisStoreError(operation, messageOf(err), { cause: err }));
+        done(
+          err instanceof RedisStoreError
+            ? err
+            : new RedisStoreError(operation, messageOf(err), { cause: err }),
+        );
       },
     );
+  }
+
+  /**
+   * `issue` followed by `WAIT waitReplicas waitTimeout` in one pipeline (so on one connection: on
+   * a Cluster, the key's master): the write's reply, or an error when fewer replicas confirmed.
+   */
+  private replicated<T>(operation: string, issue: Issue<T>): Issue<T> {
+    const n = this.waitReplicas;
+    const ms = this.waitTimeout;
+    return (client) => {
+      const pipeline = (client.pipeline as () => RedisPipeline)();
+      // A pipeline queues the same commands as the client; its methods return the pipeline, not
+      // a promise (the replies come from exec()), hence the cast and the `void`.
+      void issue(pipeline as unknown as RedisCommands & RedisClientLike);
+      pipeline.wait(n, ms);
+      return pipeline.exec().then((replies) => {
+        const write = replies?.[0];
+        const wait = replies?.[1];
+        if (!write || !wait) throw new Error('the pipeline was discarded');
+        if (write[0]) throw write[0];
+        if (wait[0]) throw wait[0];
+        const confirmed = Number(wait[1]);
+        if (!(confirmed >= n)) {
+          throw new RedisStoreError(
+            operation,
+            `the write reached ${confirmed} of ${n} replicas within ${ms} ms (waitReplicas)`,
+          );
+        }
+        return write[1] as T;
+      });
+    };
   }
 
   /**
@@ -678,7 +851,7 @@ export class RedisStore extends SessionStore {
   };
 
   /** {@link RedisStore.run} as a promise. */
-  private command<T>(operation: string, issue: () => Promise<T>): Promise<T> {
+  private command<T>(operation: string, issue: Issue<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.run(operation, issue, (err, value) => (err ? reject(err) : resolve(value as T)));
     });
@@ -786,9 +959,8 @@ export class RedisStore extends SessionStore {
       return;
     }
     const answer = (err: RedisStoreError | undefined): void => done(err);
-    const c = this.client;
     if (ttl !== undefined && ttl <= 0) {
-      this.run('set', () => c.del(key), answer);
+      this.run('set', (r) => r.del(key), answer);
       return;
     }
     // A session read from the store is only rewritten while its record still exists (XX):
@@ -797,14 +969,14 @@ export class RedisStore extends SessionStore {
     const seconds = ttl;
     this.run(
       'set',
-      () =>
+      (r) =>
         seconds === undefined
           ? existing
-            ? c.set(key, value, 'XX')
-            : c.set(key, value)
+            ? r.set(key, value, 'XX')
+            : r.set(key, value)
           : existing
-            ? c.set(key, value, 'EX', seconds, 'XX')
-            : c.set(key, value, 'EX', seconds),
+            ? r.set(key, value, 'EX', seconds, 'XX')
+            : r.set(key, value, 'EX', seconds),
       answer,
     );
   }
@@ -832,14 +1004,14 @@ export class RedisStore extends SessionStore {
       });
     }
     if (ttl !== undefined && ttl <= 0) {
-      await this.command('patch', () => c.del(key));
+      await this.command('patch', (r) => r.del(key));
       return;
     }
     const args: (string | number)[] = [cookie, ttl === undefined ? '' : ttl, patch.set.length];
     for (const [name, json] of patch.set) args.push(JSON.stringify(name), json);
     for (const name of patch.unset) args.push(JSON.stringify(name));
-    await this.command('patch', () =>
-      (c.eval as NonNullable<RedisCommands['eval']>)(PATCH_SESSION, 1, key, ...args),
+    await this.command('patch', (r) =>
+      (r.eval as NonNullable<RedisCommands['eval']>)(PATCH_SESSION, 1, key, ...args),
     );
   }
 
@@ -882,16 +1054,23 @@ export class RedisStore extends SessionStore {
         process.nextTick(done, error);
         return;
       }
-      const script = c.eval as NonNullable<RedisCommands['eval']>;
       this.run(
         'touch',
-        () => script.call(c, TOUCH_IF_UNCHANGED, 1, key, raw, value, seconds),
+        (r) =>
+          (r.eval as NonNullable<RedisCommands['eval']>)(
+            TOUCH_IF_UNCHANGED,
+            1,
+            key,
+            raw,
+            value,
+            seconds,
+          ),
         answer,
       );
       return;
     }
     // EXPIRE with a TTL <= 0 deletes the key, as a save of an expired session does.
-    this.run('touch', () => c.expire(key, seconds), answer);
+    this.run('touch', (r) => r.expire(key, seconds), answer);
   }
 
   /** The endpoints to scan: every master of a Cluster, or the client itself. */
@@ -965,9 +1144,9 @@ export class RedisStore extends SessionStore {
   private async removeAll(): Promise<void> {
     await this.scan('clear', async (keys) => {
       if (this.isCluster) {
-        await Promise.all(keys.map((key) => this.command('clear', () => this.client.del(key))));
+        await Promise.all(keys.map((key) => this.command('clear', (r) => r.del(key))));
       } else {
-        await this.command('clear', () => this.client.del(...keys));
+        await this.command('clear', (r) => r.del(...keys));
       }
     });
   }

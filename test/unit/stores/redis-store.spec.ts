@@ -307,8 +307,42 @@ describe('RedisStore (standalone Redis)', () => {
       expect(() => new RedisStore({ client, timeout: -1 })).toThrow(/timeout/);
       expect(() => new RedisStore({ client, prefix: 1 as never })).toThrow(/prefix/);
       expect(() => new RedisStore({ client, serializer: {} as never })).toThrow(/serializer/);
+      expect(() => new RedisStore({ client, waitReplicas: -1 })).toThrow(/waitReplicas/);
+      expect(() => new RedisStore({ client, waitReplicas: 1.5 })).toThrow(/waitReplicas/);
+      expect(() => new RedisStore({ client, waitTimeout: 0 })).toThrow(/waitTimeout/);
+      expect(() => new RedisStore({ client, waitReplicas: 1, waitTimeout: 2_000 })).toThrow(
+        'RedisStore option waitTimeout (2000 ms) must be below timeout (2000 ms)',
+      );
+      expect(() => new RedisStore({ client, watchSentinels: 'yes' as never })).toThrow(
+        /watchSentinels must be a boolean/,
+      );
       const s = new RedisStore({ client });
       expect([s.prefix, s.ttl, s.scanCount, s.timeout]).toEqual(['sess:', 86_400, 100, 2_000]);
+      expect([s.waitReplicas, s.waitTimeout]).toEqual([0, 1_000]);
+      expect(new RedisStore({ client, timeout: 500, waitReplicas: 1 }).waitTimeout).toBe(250);
+    });
+
+    it('waitReplicas: a write no replica confirms in time fails (not acknowledged); reads are not held up', async () => {
+      const prefix = 'wait:';
+      const s = new RedisStore({ client, prefix, waitReplicas: 1, waitTimeout: 50 });
+      const before = await commandStats([admin]);
+      const error = (await s.set('wait-1', newSession()).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(RedisStoreError);
+      expect(error.message).toBe(
+        'RedisStore set failed: the write reached 0 of 1 replicas within 50 ms (waitReplicas)',
+      );
+      await expect(s.destroy('wait-1')).rejects.toThrow(/reached 0 of 1 replicas/);
+      // Reads send no WAIT.
+      await expect(s.get('wait-2')).resolves.toBeUndefined();
+      expect(commandDelta(before, await commandStats([admin]))).toEqual({
+        set: 1,
+        del: 1,
+        wait: 2,
+        get: 1,
+      });
+      // With no replica required, the same store shape writes normally.
+      await new RedisStore({ client, prefix }).set('wait-3', newSession());
+      expect(await admin.exists(`${prefix}wait-3`)).toBe(1);
     });
 
     it('bounds its single-command operations by timeout, so the engine adds no timer of its own', () => {
