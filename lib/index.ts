@@ -36,8 +36,8 @@ export {
   type RedisStoreOptions,
   type RedisStoreSerializer,
   type RedisStoredSession,
-} from './stores/redis-store';
-export type { RedisClientLike, RedisCommands } from './stores/redis-client';
+} from './stores/redis/redis-store';
+export type { RedisClientLike, RedisCommands } from './stores/redis/redis-client';
 export { CallbackStoreAdapter } from './stores/callback-store-adapter';
 export {
   StoreTimeoutError,

@@ -5,7 +5,7 @@
  */
 import type { SessionRecord } from '../../../lib/engine/session-data';
 import { MemoryStore } from '../../../lib/stores/memory-store';
-import { RedisStore } from '../../../lib/stores/redis-store';
+import { RedisStore } from '../../../lib/stores/redis/redis-store';
 import { Store } from '../../../lib/engine/store/store';
 import type { StoreLike } from '../../../lib/engine/store/store-like';
 import { startRedis, startRedisCluster } from '../../support/redis-server';
