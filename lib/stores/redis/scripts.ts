@@ -1,0 +1,130 @@
+/**
+ * The Lua scripts RedisStore sends with `EVAL` (single key each, so Cluster-safe), one per
+ * operation that must read and write atomically. Kept as strings in this one module (rather than
+ * `.lua` files) so that `tsc` packs them into `dist` with nothing to copy.
+ */
+
+/**
+ * `touch` of a session read in this request: rewrite the record (new cookie expiry, same data)
+ * only if it is still byte-for-byte what was read; otherwise leave it (whoever changed it wrote a
+ * fresh expiry). A missing key stays missing.
+ */
+export const TOUCH_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0`;
+
+/**
+ * Per-user index: add a session id to the user's set and make the set live at least as long as
+ * the session (`EXPIRE` only ever extends it).
+ */
+export const ADD_USER_SESSION = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 1`;
+
+/**
+ * `concurrency: 'merge'`: applies a patch to the stored JSON atomically. The top level of the
+ * stored object is split into raw key/value substrings (values are never re-encoded, so nothing
+ * the store holds is altered), the changed keys are replaced or appended, the deleted ones
+ * dropped, and the cookie replaced. A missing key stays missing (no resurrection).
+ * KEYS[1]: the session key; ARGV: cookie JSON, TTL seconds ('' keeps the TTL), the number N of
+ * set pairs, N pairs of (JSON key, JSON value), then the JSON keys to delete.
+ */
+export const PATCH_SESSION = `
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+local n, i = #json, 1
+local function ws()
+  while i <= n do
+    local b = string.byte(json, i)
+    if b == 32 or b == 9 or b == 10 or b == 13 then i = i + 1 else return end
+  end
+end
+local function str()
+  local s = i
+  i = i + 1
+  while i <= n do
+    local b = string.byte(json, i)
+    if b == 92 then i = i + 2
+    elseif b == 34 then i = i + 1; return string.sub(json, s, i - 1)
+    else i = i + 1 end
+  end
+  error('unterminated JSON string')
+end
+local function value()
+  local s = i
+  local b = string.byte(json, i)
+  if b == 34 then return str() end
+  if b == 123 or b == 91 then
+    local depth = 0
+    while i <= n do
+      b = string.byte(json, i)
+      if b == 34 then str()
+      else
+        if b == 123 or b == 91 then depth = depth + 1
+        elseif b == 125 or b == 93 then depth = depth - 1 end
+        i = i + 1
+        if depth == 0 then return string.sub(json, s, i - 1) end
+      end
+    end
+    error('unterminated JSON value')
+  end
+  while i <= n do
+    b = string.byte(json, i)
+    if b == 44 or b == 125 or b == 32 or b == 9 or b == 10 or b == 13 then break end
+    i = i + 1
+  end
+  return string.sub(json, s, i - 1)
+end
+local keys, vals, index = {}, {}, {}
+ws()
+if string.byte(json, i) ~= 123 then return redis.error_reply('stored session is not a JSON object') end
+i = i + 1
+ws()
+if string.byte(json, i) == 125 then i = i + 1 else
+  while true do
+    ws()
+    local k = str()
+    ws()
+    i = i + 1
+    ws()
+    local v = value()
+    keys[#keys + 1] = k
+    vals[#vals + 1] = v
+    index[k] = #keys
+    ws()
+    local b = string.byte(json, i)
+    i = i + 1
+    if b == 125 then break end
+    if b ~= 44 then return redis.error_reply('stored session is malformed JSON') end
+  end
+end
+local function put(k, v)
+  local at = index[k]
+  if at then vals[at] = v else
+    keys[#keys + 1] = k
+    vals[#vals + 1] = v
+    index[k] = #keys
+  end
+end
+put('"cookie"', ARGV[1])
+local a = 4
+for _ = 1, tonumber(ARGV[3]) do
+  put(ARGV[a], ARGV[a + 1])
+  a = a + 2
+end
+local removed = {}
+for j = a, #ARGV do removed[ARGV[j]] = true end
+local parts = {}
+for j = 1, #keys do
+  if not removed[keys[j]] then parts[#parts + 1] = keys[j] .. ':' .. vals[j] end
+end
+local out = '{' .. table.concat(parts, ',') .. '}'
+if ARGV[2] == '' then redis.call('SET', KEYS[1], out, 'KEEPTTL')
+else redis.call('SET', KEYS[1], out, 'EX', ARGV[2]) end
+return 1`;
