@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { SessionModule } from '../lib';
-import { RedisStore } from '../lib/stores/redis-store';
+import { RedisStore } from '../lib/stores/redis/redis-store';
 import nestSessionExpress = require('../lib/express');
 import { MAX_AGE, SECRET, sessionPayload, variant, type ChildMessage } from './variants';
 

@@ -1,8 +1,8 @@
 import type { NodeCallback } from '../engine/node-callback';
 import { promiseOrCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
-import { callStore, type StoreMethod } from './store-call';
-import type { StoreLike } from './store-like';
+import { callStore, type StoreMethod } from '../engine/store/store-call';
+import type { StoreLike } from '../engine/store/store-like';
 import { SessionStore } from './session-store';
 
 /**

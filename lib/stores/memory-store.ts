@@ -3,7 +3,7 @@ import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
-import { ownOperationBound, type StoreMethod } from './store-call';
+import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {

@@ -1,5 +1,5 @@
 import type { SessionRecord } from '../engine/session-data';
-import { Store } from './store';
+import { Store } from '../engine/store/store';
 
 /**
  * The base for promise-style stores, and the Nest DI token of the store the session module runs

@@ -11,7 +11,7 @@ import type { Cluster, Redis } from 'ioredis';
 import session = require('../../../lib/express');
 import { Cookie } from '../../../lib/engine/cookie';
 import type { SessionRecord } from '../../../lib/engine/session-data';
-import { RedisStore, RedisStoreError } from '../../../lib/stores/redis-store';
+import { RedisStore, RedisStoreError } from '../../../lib/stores/redis/redis-store';
 import {
   commandDelta,
   commandStats,

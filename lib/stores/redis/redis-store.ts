@@ -1,13 +1,13 @@
-import type { NodeCallback } from '../engine/node-callback';
-import { noop } from '../engine/node-callback';
-import type { SessionRecord } from '../engine/session-data';
-import { isStoredSession, storedRecordOf } from '../engine/session-origin';
-import type { SessionPatch } from '../engine/session-patch';
+import type { NodeCallback } from '../../engine/node-callback';
+import { noop } from '../../engine/node-callback';
+import type { SessionRecord } from '../../engine/session-data';
+import { isStoredSession, storedRecordOf } from '../../engine/session-origin';
+import type { SessionPatch } from '../../engine/session-patch';
 import { type Deadline, DeadlineQueue } from './deadline-queue';
 import type { RedisClientLike, RedisCommands, RedisPipeline } from './redis-client';
-import { SentinelFailoverGuard, sentinelSettingsOf } from './redis-failover-guard';
-import { SessionStore } from './session-store';
-import { ownOperationBound, type StoreMethod } from './store-call';
+import { SentinelFailoverGuard, sentinelSettingsOf } from './failover-guard';
+import { SessionStore } from '../session-store';
+import { ownOperationBound, type StoreMethod } from '../../engine/store/store-call';
 
 /** How sessions are turned into Redis values and back (default: `JSON`). */
 export interface RedisStoreSerializer {

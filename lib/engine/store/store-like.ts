@@ -1,5 +1,5 @@
-import type { SessionRecord } from '../engine/session-data';
-import type { SessionPatch } from '../engine/session-patch';
+import type { SessionRecord } from '../session-data';
+import type { SessionPatch } from '../session-patch';
 
 /** Any callback: stores may call it with `(err)` or `(err, result)`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,4 +37,18 @@ export interface StoreLike {
   generate?: (req: never) => void;
   /** Optional express-session hooks, used when present. */
   regenerate?(req: never, callback: AnyCallback): unknown;
+}
+
+/**
+ * On the prototype of our `Store` base: marks the stores built on it (their `createSession`
+ * builds our sessions) and names the base's own `regenerate`. The session model recognises them
+ * through it without importing the base (which is built on the model).
+ * @internal
+ */
+export const STORE_BASE = Symbol('nest-session.storeBase');
+
+/** What {@link STORE_BASE} holds. @internal */
+export interface StoreBaseMark {
+  /** `Store.prototype.regenerate`. */
+  readonly regenerate: unknown;
 }

@@ -1,4 +1,4 @@
-import type { NodeCallback } from '../engine/node-callback';
+import type { NodeCallback } from '../node-callback';
 import type { StoreLike } from './store-like';
 
 /** Raised when a store operation does not answer within the configured `storeTimeout`. */
