@@ -20,6 +20,11 @@ export interface SessionLifecycle<S> {
   onDestroy(session: S): void;
   /** Called when the store confirmed a save of one of the request's sessions. */
   afterSave(session: S): void;
+  /**
+   * Called when the store refused a save of a session read from it because that session no
+   * longer exists (destroyed meanwhile: logout in another tab). Nothing was written.
+   */
+  onSaveRefused(session: S): void;
   /** Called after `regenerate()` replaced the session `previousId` by a new one. */
   afterRegenerate(previousId: string): void;
   /** Called when a store operation made on behalf of the request failed. */

@@ -158,8 +158,9 @@ export class Session {
         const patch =
           typeof store.patch === 'function' ? life?.patchFor(this as RequestSession) : undefined;
         const args = patch ? [this.id, patch, this] : [this.id, this];
-        callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err) => {
+        callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err, written) => {
           if (err) life?.onStoreError('set', this.id, err);
+          else if (written === false) life?.onSaveRefused(this as RequestSession);
           else life?.afterSave(this as RequestSession);
           done(err && life ? life.mapStoreError(err) : err);
         });

@@ -14,12 +14,16 @@ import { Store } from '../engine/store/store';
 export abstract class SessionStore extends Store {
   /** Reads a session by id; resolves `null`/`undefined` when there is none (or it expired). */
   abstract get(sid: string): Promise<SessionRecord | null | undefined>;
-  /** Writes the whole session; its expiry comes from `session.cookie.expires`. */
-  abstract set(sid: string, session: SessionRecord): Promise<void>;
+  /**
+   * Writes the whole session; its expiry comes from `session.cookie.expires`. May resolve
+   * `false` when it refused to rewrite a session read from the store that no longer exists (see
+   * `StoreLike.set`); `touch` likewise.
+   */
+  abstract set(sid: string, session: SessionRecord): Promise<void | false>;
   /** Removes a session (resolves also when it did not exist). */
   abstract destroy(sid: string): Promise<void>;
   /** Refreshes a session's expiry without rewriting its data. */
-  touch?(sid: string, session: SessionRecord): Promise<void>;
+  touch?(sid: string, session: SessionRecord): Promise<void | false>;
   /** Lists the ids of the sessions currently stored. */
   ids?(): Promise<string[]>;
   /** Counts the sessions currently stored. */

@@ -14,13 +14,46 @@ function isRecord(value: unknown): value is SessionRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The last moment a `Date` can hold (ECMAScript: ±8.64e15 ms from the epoch). */
+const LAST_DATE = 8.64e15;
+
+const SAME_SITE = new Set<unknown>([true, false, 'lax', 'strict', 'none', 'Lax', 'Strict', 'None']);
+
+function isOptional(value: unknown, type: 'string' | 'boolean'): boolean {
+  return value === undefined || value === null || typeof value === type;
+}
+
+/**
+ * A stored cookie the engine can use: a lifetime that is none (a browser-session cookie) or a
+ * positive number of milliseconds that still gives a valid date, an expiry in the future, and
+ * attributes of the right types. Anything else would fail on every request of that session
+ * (`maxAge must be a number`, a `Set-Cookie` that cannot be serialized): a 500 until it expires.
+ */
+function isUsableCookie(cookie: Record<string, unknown>, now: number): boolean {
+  const lifetime = cookie.originalMaxAge;
+  if (lifetime !== null && lifetime !== undefined) {
+    if (typeof lifetime !== 'number' || !(lifetime > 0) || now + lifetime > LAST_DATE) return false;
+  }
+  const expires = cookie.expires;
+  if (expires !== null && expires !== undefined && expires !== false) {
+    if (typeof expires !== 'string' && typeof expires !== 'number') return false;
+    const at = new Date(expires).getTime();
+    if (Number.isNaN(at) || at <= now) return false;
+  }
+  return (
+    isOptional(cookie.path, 'string') &&
+    isOptional(cookie.domain, 'string') &&
+    isOptional(cookie.httpOnly, 'boolean') &&
+    isOptional(cookie.secure, 'boolean') &&
+    isOptional(cookie.partitioned, 'boolean') &&
+    isOptional(cookie.priority, 'string') &&
+    (cookie.sameSite === undefined || cookie.sameSite === null || SAME_SITE.has(cookie.sameSite))
+  );
+}
+
 /** A stored record the engine can turn into a session (used with `discardInvalidRecords`). */
 function isUsableRecord(value: unknown): value is SessionRecord {
-  if (!isRecord(value) || !isRecord(value.cookie)) return false;
-  const expires = value.cookie.expires;
-  if (expires === null || expires === undefined || expires === false) return true;
-  const at = new Date(expires as string).getTime();
-  return !Number.isNaN(at) && at > Date.now();
+  return isRecord(value) && isRecord(value.cookie) && isUsableCookie(value.cookie, Date.now());
 }
 
 /**

@@ -93,6 +93,8 @@ export class RequestContext<Res>
   createdId: string | undefined;
   /** The stored expiry (epoch ms) of a loaded session, for `touchAfter`. */
   loadedExpires = NaN;
+  /** The store refused this request's save or touch: the session no longer exists. */
+  refused = false;
 
   constructor(
     readonly engine: EngineServices<Res>,
@@ -176,6 +178,7 @@ export class RequestContext<Res>
   }
 
   afterSave(session: RequestSession): void {
+    if (session === this.req.session) this.refused = false;
     const created = !isStoredSession(session) && session.id !== this.createdId;
     if (created) {
       this.createdId = session.id;
@@ -183,6 +186,10 @@ export class RequestContext<Res>
     }
     this.engine.emit('saved', { sessionId: session.id, req: this.req, created });
     this.indexUser(session);
+  }
+
+  onSaveRefused(session: RequestSession): void {
+    if (session === this.req.session) this.refused = true;
   }
 
   /** Keeps the store's per-user index in step (`userKey`), when the store has one. */
@@ -364,14 +371,19 @@ export class RequestContext<Res>
     const recent = this.engine.recentTouches;
     const at = o.touchAfter > 0 && expires instanceof Date ? expires.getTime() : NaN;
     if (!Number.isNaN(at)) recent.set(sid, at);
-    callStore(o.store, 'touch', [sid, session], o.storeTimeout, (err) => {
+    callStore(o.store, 'touch', [sid, session], o.storeTimeout, (err, touched) => {
       if (err) {
         // Not extended after all: the next request touches it again.
         if (recent.get(sid) === at) recent.delete(sid);
         this.onStoreError('touch', sid, err);
-      } else this.indexUser(session);
+      } else if (touched === false) this.refused = true;
+      else this.indexUser(session);
       callback(err);
     });
+  }
+
+  storeRefused(): boolean {
+    return this.refused;
   }
 
   reportLate(err: unknown): void {

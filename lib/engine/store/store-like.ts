@@ -14,7 +14,12 @@ type AnyCallback = (...args: any[]) => void; // why: third-party stores type cal
 export interface StoreLike {
   /** Reads a session; `null`/`undefined` (or an error with `code: 'ENOENT'`) means not found. */
   get(sid: string, callback: AnyCallback): unknown;
-  /** Writes a whole session. */
+  /**
+   * Writes a whole session. A store that refuses to rewrite a session read from it which no
+   * longer exists (destroyed meanwhile) may answer `false` (`callback(null, false)`, or resolve
+   * `false`); the engine then sends no live id back with the response (strict mode). The same
+   * answer from `touch` and `patch` means the same.
+   */
   set(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
   /** Removes a session. */
   destroy(sid: string, callback: AnyCallback): unknown;

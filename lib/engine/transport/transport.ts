@@ -103,6 +103,12 @@ export interface SessionCommit {
   save(session: RequestSession, callback: (err?: unknown) => void): void;
   /** Refreshes the store's expiry of the unchanged session (step 4). */
   touch(session: RequestSession, callback: (err?: unknown) => void): void;
+  /**
+   * After step 4: whether the store refused the save or touch because the session no longer
+   * exists (it was destroyed by another request meanwhile). The id must then not go back: a host
+   * that can still withdraw what step 3 sent (strict mode) withdraws it.
+   */
+  storeRefused(): boolean;
   /** Runs `decide` with the session's fingerprint computed at most once (data cannot change). */
   deciding<T>(decide: () => T): T;
   /** Reports an error that can no longer change the response (`onError`, else `next(err)`). */

@@ -149,11 +149,12 @@ export class RedisStore extends SessionStore {
 
   /**
    * Writes a session with its TTL (`SET key value EX ttl`, plus `XX` for a session read from the
-   * store in this request); deletes it instead when it has already expired.
+   * store in this request); deletes it instead when it has already expired. Answers `false` when
+   * `XX` refused the write (the session was destroyed meanwhile).
    */
-  override set(sid: string, session: SessionRecord): Promise<void>;
-  override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
-  override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
+  override set(sid: string, session: SessionRecord): Promise<void | false>;
+  override set(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
+  override set(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
     return answerWith(callback, (done) => this.write(sid, session, done));
   }
 
@@ -161,11 +162,21 @@ export class RedisStore extends SessionStore {
    * Applies a patch (`concurrency: 'merge'`) atomically in one `EVAL`: only the keys this
    * request changed are written, concurrent changes to other keys are kept. With a custom
    * serializer (the patch works on JSON) or a client without `eval`, the whole session is
-   * written instead (`SET … XX`).
+   * written instead (`SET … XX`). Answers `false` when the session no longer exists.
    */
-  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void>;
-  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback: NodeCallback): void;
-  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback?: NodeCallback) {
+  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void | false>;
+  patch(
+    sid: string,
+    patch: SessionPatch,
+    session: SessionRecord,
+    callback: NodeCallback<void | false>,
+  ): void;
+  patch(
+    sid: string,
+    patch: SessionPatch,
+    session: SessionRecord,
+    callback?: NodeCallback<void | false>,
+  ) {
     return settle(callback, this.applyPatch(sid, patch, session));
   }
 
@@ -185,11 +196,11 @@ export class RedisStore extends SessionStore {
 
   /**
    * Refreshes a session's expiry without rewriting it (`EXPIRE key ttl`; a missing key stays
-   * missing). Does nothing with `disableTouch` or `disableTTL`.
+   * missing, and the answer is `false`). Does nothing with `disableTouch` or `disableTTL`.
    */
-  override touch(sid: string, session: SessionRecord): Promise<void>;
-  override touch(sid: string, session: SessionRecord, callback: NodeCallback): void;
-  override touch(sid: string, session: SessionRecord, callback?: NodeCallback) {
+  override touch(sid: string, session: SessionRecord): Promise<void | false>;
+  override touch(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
+  override touch(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
     return answerWith(callback, (done) => this.refresh(sid, session, done));
   }
 
@@ -323,7 +334,7 @@ export class RedisStore extends SessionStore {
     return ttlOf(session, this.ttl, this.disableTTL);
   }
 
-  private write(sid: string, session: SessionRecord, done: NodeCallback): void {
+  private write(sid: string, session: SessionRecord, done: NodeCallback<void | false>): void {
     const key = this.prefix + sid;
     let ttl: number | undefined;
     let value: string;
@@ -337,14 +348,19 @@ export class RedisStore extends SessionStore {
       process.nextTick(done, error);
       return;
     }
-    const answer = (err: RedisStoreError | undefined): void => done(err);
     if (ttl !== undefined && ttl <= 0) {
-      this.run('set', (r) => r.del(key), answer);
+      this.run(
+        'set',
+        (r) => r.del(key),
+        (err) => done(err),
+      );
       return;
     }
     // A session read from the store is only rewritten while its record still exists (XX):
-    // a save arriving after a concurrent destroy must not bring it back.
+    // a save arriving after a concurrent destroy must not bring it back (SET answers nil).
     const existing = isStoredSession(session);
+    const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
+      err ? done(err) : done(null, existing && reply === null ? false : undefined);
     const seconds = ttl;
     this.run(
       'set',
@@ -364,11 +380,11 @@ export class RedisStore extends SessionStore {
     sid: string,
     patch: SessionPatch,
     session: SessionRecord,
-  ): Promise<void> {
+  ): Promise<void | false> {
     const c = this.client;
     if (this.serializer !== JSON || typeof c.eval !== 'function') {
-      return new Promise<void>((resolve, reject) => {
-        this.write(sid, session, (err) => (err ? reject(err) : resolve()));
+      return new Promise<void | false>((resolve, reject) => {
+        this.write(sid, session, (err, written) => (err ? reject(err) : resolve(written)));
       });
     }
     const key = this.prefix + sid;
@@ -389,12 +405,14 @@ export class RedisStore extends SessionStore {
     const args: (string | number)[] = [cookie, ttl === undefined ? '' : ttl, patch.set.length];
     for (const [name, json] of patch.set) args.push(JSON.stringify(name), json);
     for (const name of patch.unset) args.push(JSON.stringify(name));
-    await this.command('patch', (r) =>
+    const applied = await this.command('patch', (r) =>
       (r.eval as NonNullable<RedisCommands['eval']>)(PATCH_SESSION, 1, key, ...args),
     );
+    // The script answers 0 when the record is gone (nothing written).
+    if (applied === 0) return false;
   }
 
-  private refresh(sid: string, session: SessionRecord, done: NodeCallback): void {
+  private refresh(sid: string, session: SessionRecord, done: NodeCallback<void | false>): void {
     if (this.disableTouch || this.disableTTL) {
       process.nextTick(done, null);
       return;
@@ -411,7 +429,9 @@ export class RedisStore extends SessionStore {
       process.nextTick(done, null);
       return;
     }
-    const answer = (err: RedisStoreError | undefined): void => done(err);
+    // The script answers -1 and EXPIRE 0 when the record is gone: nothing was refreshed.
+    const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
+      err ? done(err) : done(null, reply === -1 || reply === 0 ? false : undefined);
     const raw = rawValueOf(session);
     const c = this.client;
     const seconds = ttl;

@@ -6,15 +6,17 @@
 
 /**
  * `touch` of a session read in this request: rewrite the record (new cookie expiry, same data)
- * only if it is still byte-for-byte what was read; otherwise leave it (whoever changed it wrote a
- * fresh expiry). A missing key stays missing.
+ * only if it is still byte-for-byte what was read (answers 1); otherwise leave it (answers 2:
+ * whoever changed it wrote a fresh expiry). A missing key stays missing (answers -1).
  */
 export const TOUCH_IF_UNCHANGED = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+if current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
   return 1
 end
-return 0`;
+return 2`;
 
 /**
  * Per-user index: add a session id to the user's set and make the set live at least as long as

@@ -34,10 +34,18 @@ export function endStrict(
   callback: Callback,
 ): unknown {
   const previousCookies = res.getHeader('Set-Cookie');
-  const succeed = (): unknown => endWith(res, originalEnd, chunk, encoding, callback);
-  const fail = (err: unknown, status: number): void => {
+  /** Takes back the session's `Set-Cookie` (the response's other cookies stay). */
+  const withdrawId = (): void => {
     if (previousCookies === undefined) res.removeHeader('Set-Cookie');
     else res.setHeader('Set-Cookie', previousCookies);
+  };
+  const succeed = (): unknown => {
+    // A session destroyed meanwhile (logout while this request ran): no live cookie goes back.
+    if (commit.storeRefused()) withdrawId();
+    return endWith(res, originalEnd, chunk, encoding, callback);
+  };
+  const fail = (err: unknown, status: number): void => {
+    withdrawId();
     commit.reportStrict(err);
     sendError(res, originalEnd, status, err, callback);
   };
