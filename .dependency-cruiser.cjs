@@ -6,9 +6,10 @@
  *   lib/stores/   concrete stores: build on the engine only
  *   lib/nest/     the Nest module: engine and stores
  *   adapters      the entry points (lib/index.ts, lib/express.ts, lib/middleware.ts) and the
- *                 adapter folders to come (lib/fastify/, lib/socket.io/, lib/ws/, ...):
+ *                 adapter folders (lib/fastify/, and to come lib/socket.io/, lib/ws/, ...):
  *                 engine, stores and nest, never one another (lib/middleware.ts, the Connect
- *                 middleware, is the one they may share)
+ *                 middleware, is the one they may share). lib/fastify/ is required lazily by
+ *                 lib/index.ts only (an Express application never loads it).
  *
  * Type-only imports count too: a cycle through types is still a cycle to a reader.
  */
@@ -67,6 +68,15 @@ module.exports = {
         'and nest, and on its own files; never on another adapter.',
       from: { path: '^lib/([^/]+)/', pathNot: '^lib/(engine|stores|nest)/' },
       to: { path: ADAPTER, pathNot: ['^lib/$1/', '^lib/middleware[.]ts$'] },
+    },
+    {
+      name: 'fastify-loaded-only-by-the-entry-point',
+      severity: 'error',
+      comment:
+        'lib/fastify/ (the Fastify integration) is required lazily by lib/index.ts, and only when ' +
+        'an application runs on FastifyAdapter; nothing else may load it (nor fastify).',
+      from: { path: '^lib/', pathNot: ['^lib/index[.]ts$', '^lib/fastify/'] },
+      to: { path: '^lib/fastify/' },
     },
     {
       name: 'not-to-unresolvable',

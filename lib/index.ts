@@ -4,6 +4,18 @@
  * The public API, listed name by name. The express-session drop-in lives at `nest-session/express`.
  */
 
+import { registerHttpAdapterIntegration } from './nest/http-adapter-integration';
+
+// The Fastify integration, required only when an application runs on FastifyAdapter: an
+// Express application never loads it (nor fastify, nor @nestjs/platform-fastify).
+registerHttpAdapterIntegration(
+  'fastify',
+  () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('./fastify/fastify-integration') as typeof import('./fastify/fastify-integration'))
+      .fastifyIntegration,
+);
+
 // Nest module
 export { SessionModule } from './nest/session.module';
 export type {

@@ -1,4 +1,5 @@
 import {
+  type HttpServer,
   HttpException,
   Inject,
   Logger,
@@ -12,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { SessionEngine } from '../engine/lifecycle/session-engine';
 import { SessionStore } from '../stores/session-store';
+import { type MiddlewareMount, httpAdapterIntegration } from './http-adapter-integration';
 import { type ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
 import { SessionGuard } from './session.guard';
@@ -68,19 +70,41 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
   }
 
   /**
-   * Installs the session middleware (called by Nest). Covering every route on Express, it goes
-   * straight onto the HTTP adapter (the same place in the request's path, without the per-route
-   * middleware layer Nest would add); with `forRoutes`/`exclude`, through Nest's consumer.
+   * Installs the session middleware (called by Nest). Covering every route, it goes straight
+   * onto the HTTP adapter (the same place in the request's path, without the per-route
+   * middleware layer Nest would add; on Fastify through middie, as Nest middleware); with
+   * `forRoutes`/`exclude`, through Nest's consumer.
    */
   configure(consumer: MiddlewareConsumer): void {
     const adapter = this.adapterHost?.httpAdapter;
-    if (this.resolved.allRoutes && adapter?.getType() === 'express') {
-      adapter.use(directHandler(this.middleware));
+    const mount = adapter ? this.mountOn(adapter) : 'consumer';
+    if (mount === 'integration') return;
+    if (mount === 'adapter') {
+      (adapter as HttpServer).use(directHandler(this.middleware));
       return;
     }
     const proxy = consumer.apply(SessionMiddleware);
     if (this.resolved.exclude.length > 0) proxy.exclude(...this.resolved.exclude);
     proxy.forRoutes(...this.resolved.forRoutes);
+  }
+
+  /**
+   * Where the middleware goes on this adapter. Express: straight on it for every route. Another
+   * adapter with an integration (Fastify, loaded only then) installs what it needs first (hooks,
+   * request decorations, its host) and says.
+   */
+  private mountOn(adapter: HttpServer): MiddlewareMount {
+    const allRoutes = this.resolved.allRoutes;
+    const type = adapter.getType();
+    if (type === 'express') return allRoutes ? 'adapter' : 'consumer';
+    const integration = httpAdapterIntegration(type);
+    if (!integration) return 'consumer';
+    return integration.install({
+      adapter,
+      engine: this.engine,
+      middleware: this.middleware,
+      allRoutes,
+    });
   }
 
   /** Releases the store's timers when the module created the store (never a store you passed in). */

@@ -12,6 +12,7 @@ import type { Request } from 'express';
 import { RequireSession, SessionId, SessionService, type SessionRequest } from '../../lib';
 import { CurrentUser } from './current-user';
 import { LocalAuthGuard } from './local-auth.guard';
+import { passportRequest } from './passport-request';
 import { type User, UsersService } from './users.service';
 
 @Controller('auth')
@@ -34,7 +35,7 @@ export class AuthController {
   @HttpCode(200)
   async logout(@Req() req: Request): Promise<{ signedOut: true }> {
     await new Promise<void>((resolve, reject) =>
-      req.logout((err: unknown) => (err ? reject(err) : resolve())),
+      passportRequest(req).logout((err: unknown) => (err ? reject(err) : resolve())),
     );
     // passport replaced the session on logout (regenerate): destroy the current one. The
     // module then clears the browser's cookie itself (an expired Set-Cookie).

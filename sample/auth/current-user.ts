@@ -6,12 +6,12 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import { userOf } from './passport-request';
 import type { User } from './users.service';
 
 /** The signed-in user (deserialized by passport from the session); 401 when there is none. */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): User => {
-  const user = ctx.switchToHttp().getRequest<Request>().user as User | undefined;
+  const user = userOf(ctx.switchToHttp().getRequest());
   if (!user) throw new UnauthorizedException('Please sign in');
   return user;
 });
@@ -20,7 +20,7 @@ export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionConte
 @Injectable()
 export class AdminGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const user = context.switchToHttp().getRequest<Request>().user as User | undefined;
+    const user = userOf(context.switchToHttp().getRequest());
     if (!user) throw new UnauthorizedException('Please sign in');
     if (!user.roles.includes('admin')) throw new ForbiddenException('Administrators only');
     return true;

@@ -5,8 +5,9 @@ import {
   HttpException,
   HttpStatus,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import type { User } from '../auth/users.service';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Request } from 'express';
+import { userOf } from '../auth/passport-request';
 import { errorPage } from './pages';
 
 /** Headers of every HTML page: no caching of personal pages, a strict CSP, no sniffing. */
@@ -21,17 +22,22 @@ export const HTML_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * Errors of the HTML pages as HTML: 401 (not signed in, or wrong credentials on the sign-in
- * form) redirects to the sign-in form with 303; other HTTP errors render an error page.
+ * form) redirects to the sign-in form with 303; other HTTP errors render an error page. Written
+ * through Nest's HTTP adapter, so it answers the same on Express and Fastify.
  */
 @Catch(HttpException)
 export class WebExceptionFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: HttpException, host: ArgumentsHost): void {
+    const http = this.adapterHost.httpAdapter;
     const req = host.switchToHttp().getRequest<Request>();
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<unknown>();
     const status = exception.getStatus();
     if (status === HttpStatus.UNAUTHORIZED) {
-      const failedSignIn = req.method === 'POST' && req.path === '/web/sign-in';
-      res.redirect(303, failedSignIn ? '/web/sign-in?failed=1' : '/web/sign-in');
+      const path = String(http.getRequestUrl(req)).split('?')[0];
+      const failedSignIn = http.getRequestMethod(req) === 'POST' && path === '/web/sign-in';
+      http.redirect(res, 303, failedSignIn ? '/web/sign-in?failed=1' : '/web/sign-in');
       return;
     }
     const body = exception.getResponse();
@@ -40,10 +46,8 @@ export class WebExceptionFilter implements ExceptionFilter {
         ? String((body as { message: unknown }).message)
         : exception.message;
     // No form token here: an error page never writes the session.
-    const user = (req.user as User | undefined) ?? null;
-    res
-      .status(status)
-      .set(HTML_HEADERS)
-      .send(errorPage({ user }, status, message));
+    const user = userOf(req) ?? null;
+    for (const [name, value] of Object.entries(HTML_HEADERS)) http.setHeader(res, name, value);
+    http.reply(res, errorPage({ user }, status, message), status);
   }
 }

@@ -17,6 +17,7 @@ import type { Request } from 'express';
 import { type RequestSession, Session, SessionId, type SessionRequest } from '../../lib';
 import { CurrentUser } from '../auth/current-user';
 import { LocalAuthGuard } from '../auth/local-auth.guard';
+import { passportRequest, userOf } from '../auth/passport-request';
 import type { User } from '../auth/users.service';
 import type { CartView } from '../cart/cart.controller';
 import { CatalogService } from '../cart/catalog';
@@ -102,7 +103,7 @@ export class WebController {
   @Redirect('/web', 303)
   async signOut(@Req() req: WebRequest): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      req.logout((err: unknown) => (err ? reject(err) : resolve())),
+      passportRequest(req).logout((err: unknown) => (err ? reject(err) : resolve())),
     );
     // passport regenerated the session on logout: destroy that one too (no cookie is left).
     await req.session?.destroy();
@@ -211,7 +212,7 @@ export class WebController {
  * an anonymous one only when the page has forms (`forms`), so that plain pages store nothing.
  */
 function viewer(req: WebRequest, session: RequestSession, forms = false): Viewer {
-  const user = (req.user as User | undefined) ?? null;
+  const user = userOf(req) ?? null;
   return { user, csrf: user || forms ? csrfToken(session) : undefined };
 }
 

@@ -7,6 +7,12 @@ import 'reflect-metadata';
 import { Controller, Get, INestApplication, Module, Param, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import {
+  HTTP_ADAPTERS,
+  type HttpAdapterKind,
+  createAppOn,
+  initApp,
+} from '../support/http-adapters';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MemoryStore,
@@ -42,16 +48,18 @@ class AppController {
 type Kind = 'memory' | 'redis' | 'cluster';
 const figures: Record<string, number> = {};
 
-async function boot(store: SessionStore, concurrency: 'merge' | 'overwrite') {
+async function boot(
+  adapter: HttpAdapterKind,
+  store: SessionStore,
+  concurrency: 'merge' | 'overwrite',
+) {
   @Module({
     imports: [SessionModule.forRoot({ secret, store, concurrency })],
     controllers: [AppController],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  return initApp(createAppOn(moduleRef, adapter));
 }
 
 async function keysAfterConcurrentWrites(app: INestApplication): Promise<string[]> {
@@ -92,33 +100,36 @@ describe.each<Kind>(['memory', 'redis', 'cluster'])('concurrent writes on %s', (
   }, 60_000);
   afterAll(() => stop());
 
-  it(`merge: all ${REQUESTS} keys survive, and a deleted key stays deleted`, async () => {
-    const store = makeStore();
-    const app = await boot(store, 'merge');
-    try {
-      const all = await keysAfterConcurrentWrites(app);
-      const keys = all.filter((k) => /^k\d+$/.test(k));
-      figures[`${kind} merge`] = keys.length;
-      expect(keys).toHaveLength(REQUESTS);
-      expect(all).toContain('started');
-      expect(all).not.toContain('removeMe');
-    } finally {
-      await app.close();
-      await store.close?.();
-    }
-  });
+  // The store infrastructure (a Redis, a Cluster) is shared by both adapters' applications.
+  describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
+    it(`merge: all ${REQUESTS} keys survive, and a deleted key stays deleted`, async () => {
+      const store = makeStore();
+      const app = await boot(adapter, store, 'merge');
+      try {
+        const all = await keysAfterConcurrentWrites(app);
+        const keys = all.filter((k) => /^k\d+$/.test(k));
+        figures[`${kind} ${adapter} merge`] = keys.length;
+        expect(keys).toHaveLength(REQUESTS);
+        expect(all).toContain('started');
+        expect(all).not.toContain('removeMe');
+      } finally {
+        await app.close();
+        await store.close?.();
+      }
+    });
 
-  it('overwrite (express-session behaviour) loses most of them', async () => {
-    const store = makeStore();
-    const app = await boot(store, 'overwrite');
-    try {
-      const keys = (await keysAfterConcurrentWrites(app)).filter((k) => /^k\d+$/.test(k));
-      figures[`${kind} overwrite`] = keys.length;
-      expect(keys.length).toBeLessThan(REQUESTS);
-    } finally {
-      await app.close();
-      await store.close?.();
-    }
+    it('overwrite (express-session behaviour) loses most of them', async () => {
+      const store = makeStore();
+      const app = await boot(adapter, store, 'overwrite');
+      try {
+        const keys = (await keysAfterConcurrentWrites(app)).filter((k) => /^k\d+$/.test(k));
+        figures[`${kind} ${adapter} overwrite`] = keys.length;
+        expect(keys.length).toBeLessThan(REQUESTS);
+      } finally {
+        await app.close();
+        await store.close?.();
+      }
+    });
   });
 });
 

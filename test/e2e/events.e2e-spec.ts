@@ -14,6 +14,7 @@ import {
   SessionModule,
   type SessionEventMap,
 } from '../../lib';
+import { HTTP_ADAPTERS, createAppOn, initApp } from '../support/http-adapters';
 
 const secret = 'an-events-test-secret-long-enough-12345';
 
@@ -48,72 +49,73 @@ class Audit {
   }
 }
 
-describe('session lifecycle events', () => {
-  let app: INestApplication;
-  const hooked: string[] = [];
-  const store = new MemoryStore({ pruneInterval: 0 });
+describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
+  describe('session lifecycle events', () => {
+    let app: INestApplication;
+    const hooked: string[] = [];
+    const store = new MemoryStore({ pruneInterval: 0 });
 
-  beforeAll(async () => {
-    const record =
-      (name: keyof SessionEventMap) => (event: SessionEventMap[keyof SessionEventMap]) => {
-        hooked.push(`${name}:${'sessionId' in event ? typeof event.sessionId : ''}`);
-      };
-    @Module({
-      imports: [
-        EventEmitterModule.forRoot(),
-        SessionModule.forRoot({
-          secret,
-          store,
-          touchAfter: 0,
-          events: {
-            created: record('created'),
-            loaded: record('loaded'),
-            saved: record('saved'),
-            regenerated: record('regenerated'),
-            destroyed: record('destroyed'),
-            storeError: record('storeError'),
-          },
-        }),
-      ],
-      controllers: [AppController],
-      providers: [Audit],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-  });
-  afterAll(async () => {
-    await app.close();
-    store.close();
-  });
+    beforeAll(async () => {
+      const record =
+        (name: keyof SessionEventMap) => (event: SessionEventMap[keyof SessionEventMap]) => {
+          hooked.push(`${name}:${'sessionId' in event ? typeof event.sessionId : ''}`);
+        };
+      @Module({
+        imports: [
+          EventEmitterModule.forRoot(),
+          SessionModule.forRoot({
+            secret,
+            store,
+            touchAfter: 0,
+            events: {
+              created: record('created'),
+              loaded: record('loaded'),
+              saved: record('saved'),
+              regenerated: record('regenerated'),
+              destroyed: record('destroyed'),
+              storeError: record('storeError'),
+            },
+          }),
+        ],
+        controllers: [AppController],
+        providers: [Audit],
+      })
+      class AppModule {}
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+      app = await initApp(createAppOn(moduleRef, adapter));
+    });
+    afterAll(async () => {
+      await app.close();
+      store.close();
+    });
 
-  it('reports each step of a session, through hooks and EventEmitter2', async () => {
-    const agent = request.agent(app.getHttpServer());
-    await agent.post('/login').expect(201);
-    expect(hooked).toEqual(['regenerated:string', 'created:string', 'saved:string']);
-    hooked.length = 0;
-    await agent.get('/me').expect(200, { user: 'alice' });
-    expect(hooked).toEqual(['loaded:string']);
-    hooked.length = 0;
-    await agent.post('/logout').expect(201);
-    expect(hooked).toEqual(['loaded:string', 'destroyed:string']);
-    const audit = app.get(Audit);
-    expect(audit.seen).toEqual(['created', 'destroyed']);
-  });
+    it('reports each step of a session, through hooks and EventEmitter2', async () => {
+      const agent = request.agent(app.getHttpServer());
+      await agent.post('/login').expect(201);
+      expect(hooked).toEqual(['regenerated:string', 'created:string', 'saved:string']);
+      hooked.length = 0;
+      await agent.get('/me').expect(200, { user: 'alice' });
+      expect(hooked).toEqual(['loaded:string']);
+      hooked.length = 0;
+      await agent.post('/logout').expect(201);
+      expect(hooked).toEqual(['loaded:string', 'destroyed:string']);
+      const audit = app.get(Audit);
+      expect(audit.seen).toEqual(['created', 'destroyed']);
+    });
 
-  it('reports store errors', async () => {
-    const agent = request.agent(app.getHttpServer());
-    await agent.post('/login').expect(201);
-    hooked.length = 0;
-    const original = store.get.bind(store);
-    (store as any).get = () => Promise.reject(new Error('down'));
-    try {
-      await agent.get('/me').expect(503);
-    } finally {
-      (store as any).get = original;
-    }
-    expect(hooked).toContain('storeError:string');
-    expect(app.get(Audit).seen).toContain('store-error');
+    it('reports store errors', async () => {
+      const agent = request.agent(app.getHttpServer());
+      await agent.post('/login').expect(201);
+      hooked.length = 0;
+      const original = store.get.bind(store);
+      (store as any).get = () => Promise.reject(new Error('down'));
+      try {
+        await agent.get('/me').expect(503);
+      } finally {
+        (store as any).get = original;
+      }
+      expect(hooked).toContain('storeError:string');
+      expect(app.get(Audit).seen).toContain('store-error');
+    });
   });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
 import { MemoryStore, SessionModule, SessionStore } from '../../lib';
+import { HTTP_ADAPTERS } from '../support/http-adapters';
 import { bootApp } from './fixtures/app';
 import { cookiePair, expiryOf, sessionIdOf, setCookieFor } from './fixtures/cookies';
 import { ProbeController } from './fixtures/probe.controller';
@@ -26,15 +27,18 @@ class SessionsController {
 @Module({ controllers: [SessionsController], providers: [SessionsService] })
 class SessionsFeatureModule {}
 
-describe('SessionModule.forRoot', () => {
+describe.each(HTTP_ADAPTERS)('SessionModule.forRoot on %s', (adapter) => {
   describe('with only a secret', () => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await bootApp({
-        imports: [SessionModule.forRoot({ secret: testSecret() }), SessionsFeatureModule],
-        controllers: [ProbeController],
-      });
+      app = await bootApp(
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret() }), SessionsFeatureModule],
+          controllers: [ProbeController],
+        },
+        adapter,
+      );
     });
     afterAll(() => app.close());
 
@@ -87,17 +91,20 @@ describe('SessionModule.forRoot', () => {
     const store = new MemoryStore({ pruneInterval: 0 });
 
     beforeAll(async () => {
-      app = await bootApp({
-        imports: [
-          SessionModule.forRoot({
-            secret: [testSecret(), testSecret()],
-            name: 'app.sid',
-            cookie: { maxAge: 3_600_000, sameSite: 'strict', path: '/' },
-            store,
-          }),
-        ],
-        controllers: [ProbeController],
-      });
+      app = await bootApp(
+        {
+          imports: [
+            SessionModule.forRoot({
+              secret: [testSecret(), testSecret()],
+              name: 'app.sid',
+              cookie: { maxAge: 3_600_000, sameSite: 'strict', path: '/' },
+              store,
+            }),
+          ],
+          controllers: [ProbeController],
+        },
+        adapter,
+      );
     });
     afterAll(() => app.close());
 
@@ -118,9 +125,15 @@ describe('SessionModule.forRoot', () => {
       @Module({ providers: [SessionsService] })
       class NotImporting {}
       await expect(
-        bootApp({
-          imports: [SessionModule.forRoot({ secret: testSecret(), isGlobal: false }), NotImporting],
-        }),
+        bootApp(
+          {
+            imports: [
+              SessionModule.forRoot({ secret: testSecret(), isGlobal: false }),
+              NotImporting,
+            ],
+          },
+          adapter,
+        ),
       ).rejects.toThrow(/SessionStore/);
     });
   });

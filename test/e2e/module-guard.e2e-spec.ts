@@ -22,6 +22,7 @@ import {
 import { bootApp } from './fixtures/app';
 import { ProbeController } from './fixtures/probe.controller';
 import { testSecret } from './fixtures/secret';
+import { HTTP_ADAPTERS } from '../support/http-adapters';
 
 const UNAUTHORIZED = { statusCode: 401, error: 'Unauthorized' };
 
@@ -72,7 +73,8 @@ class AdminSessionGuard extends SessionGuard {
   }
 
   protected override reject(context: ExecutionContext, message: string): never {
-    const path = context.switchToHttp().getRequest<{ path: string }>().path;
+    // `url`: Express's request and FastifyRequest both have it (`path` is Express's only).
+    const path = context.switchToHttp().getRequest<{ url: string }>().url;
     throw new ForbiddenException({ statusCode: 403, reason: message, path });
   }
 }
@@ -91,130 +93,143 @@ async function signIn(app: INestApplication, body: Record<string, string> = {}) 
   return agent;
 }
 
-describe('SessionGuard per route', () => {
-  let app: INestApplication;
+describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
+  describe('SessionGuard per route', () => {
+    let app: INestApplication;
 
-  beforeAll(async () => {
-    app = await bootApp({
-      imports: [SessionModule.forRoot({ secret: testSecret() })],
-      controllers: [ProbeController, PerRouteController, MembersController, BackofficeController],
+    beforeAll(async () => {
+      app = await bootApp(
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret() })],
+          controllers: [
+            ProbeController,
+            PerRouteController,
+            MembersController,
+            BackofficeController,
+          ],
+        },
+        adapter,
+      );
     });
-  });
-  afterAll(() => app.close());
+    afterAll(() => app.close());
 
-  it('@UseGuards(SessionGuard): 401 without a session, 200 with an existing one', async () => {
-    const anon = await request(app.getHttpServer()).get('/guarded/any-session');
-    expect(anon.status).toBe(401);
-    expect(anon.body).toEqual({ ...UNAUTHORIZED, message: 'A session is required' });
-    expect((await request(app.getHttpServer()).get('/guarded/open')).status).toBe(200);
+    it('@UseGuards(SessionGuard): 401 without a session, 200 with an existing one', async () => {
+      const anon = await request(app.getHttpServer()).get('/guarded/any-session');
+      expect(anon.status).toBe(401);
+      expect(anon.body).toEqual({ ...UNAUTHORIZED, message: 'A session is required' });
+      expect((await request(app.getHttpServer()).get('/guarded/open')).status).toBe(200);
 
-    const agent = request.agent(app.getHttpServer());
-    await agent.get('/count').expect(200);
-    expect((await agent.get('/guarded/any-session')).body).toEqual({ visits: 1 });
-  });
-
-  it('does not accept a session created during this very request', async () => {
-    const res = await request(app.getHttpServer()).get('/guarded/fresh');
-    expect(res.status).toBe(401);
-    expect(res.headers['set-cookie']).toBeUndefined();
-  });
-
-  it('refuses a forged or unknown cookie', async () => {
-    const res = await request(app.getHttpServer())
-      .get('/guarded/any-session')
-      .set('Cookie', 'sid=s%3Anot-a-session.bad-signature');
-    expect(res.status).toBe(401);
-  });
-
-  it('@RequireSession on a controller requires the key; keys on a handler add up', async () => {
-    const visitor = request.agent(app.getHttpServer());
-    await visitor.get('/count').expect(200);
-    const lacking = await visitor.get('/members');
-    expect(lacking.status).toBe(401);
-    expect(lacking.body).toEqual({
-      ...UNAUTHORIZED,
-      message: 'The session lacks what this route requires',
+      const agent = request.agent(app.getHttpServer());
+      await agent.get('/count').expect(200);
+      expect((await agent.get('/guarded/any-session')).body).toEqual({ visits: 1 });
     });
 
-    const member = await signIn(app, { userId: 'm-1' });
-    expect((await member.get('/members')).body).toEqual({ userId: 'm-1' });
-    expect((await member.get('/members/admin')).status).toBe(401);
-
-    const admin = await signIn(app, { userId: 'a-1', role: 'root' });
-    expect((await admin.get('/members/admin')).body).toEqual({ role: 'root' });
-  });
-
-  it('a subclassed guard can change the check and the exception', async () => {
-    const anon = await request(app.getHttpServer()).get('/backoffice');
-    expect(anon.status).toBe(403);
-    expect(anon.body).toEqual({
-      statusCode: 403,
-      reason: 'A session is required',
-      path: '/backoffice',
+    it('does not accept a session created during this very request', async () => {
+      const res = await request(app.getHttpServer()).get('/guarded/fresh');
+      expect(res.status).toBe(401);
+      expect(res.headers['set-cookie']).toBeUndefined();
     });
-    const member = await signIn(app, { userId: 'm-2', role: 'editor' });
-    const refused = await member.get('/backoffice');
-    expect(refused.status).toBe(403);
-    expect(refused.body.reason).toBe('The session lacks what this route requires');
-    const admin = await signIn(app, { userId: 'a-2', role: 'admin' });
-    expect((await admin.get('/backoffice')).body).toEqual({ backoffice: true });
+
+    it('refuses a forged or unknown cookie', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/guarded/any-session')
+        .set('Cookie', 'sid=s%3Anot-a-session.bad-signature');
+      expect(res.status).toBe(401);
+    });
+
+    it('@RequireSession on a controller requires the key; keys on a handler add up', async () => {
+      const visitor = request.agent(app.getHttpServer());
+      await visitor.get('/count').expect(200);
+      const lacking = await visitor.get('/members');
+      expect(lacking.status).toBe(401);
+      expect(lacking.body).toEqual({
+        ...UNAUTHORIZED,
+        message: 'The session lacks what this route requires',
+      });
+
+      const member = await signIn(app, { userId: 'm-1' });
+      expect((await member.get('/members')).body).toEqual({ userId: 'm-1' });
+      expect((await member.get('/members/admin')).status).toBe(401);
+
+      const admin = await signIn(app, { userId: 'a-1', role: 'root' });
+      expect((await admin.get('/members/admin')).body).toEqual({ role: 'root' });
+    });
+
+    it('a subclassed guard can change the check and the exception', async () => {
+      const anon = await request(app.getHttpServer()).get('/backoffice');
+      expect(anon.status).toBe(403);
+      expect(anon.body).toEqual({
+        statusCode: 403,
+        reason: 'A session is required',
+        path: '/backoffice',
+      });
+      const member = await signIn(app, { userId: 'm-2', role: 'editor' });
+      const refused = await member.get('/backoffice');
+      expect(refused.status).toBe(403);
+      expect(refused.body.reason).toBe('The session lacks what this route requires');
+      const admin = await signIn(app, { userId: 'a-2', role: 'admin' });
+      expect((await admin.get('/backoffice')).body).toEqual({ backoffice: true });
+    });
   });
-});
 
-@Controller('public')
-@OptionalSession()
-class PublicController {
-  @Get() index() {
-    return { public: true };
-  }
-}
-
-@Controller('mixed')
-class MixedController {
-  @Get('private') secret(@Session('userId') userId: SessionValue<'userId'>) {
-    return { userId };
-  }
-
-  @Get('open')
+  @Controller('public')
   @OptionalSession()
-  open() {
-    return { open: true };
+  class PublicController {
+    @Get() index() {
+      return { public: true };
+    }
   }
-}
 
-/** Sign-in must be reachable without a session when the guard is global. */
-@Controller('auth')
-@OptionalSession()
-class AuthController {
-  @Get('login') login(@Session() session: RequestSession) {
-    session.userId = 'global-user';
-    return { ok: true };
+  @Controller('mixed')
+  class MixedController {
+    @Get('private') secret(@Session('userId') userId: SessionValue<'userId'>) {
+      return { userId };
+    }
+
+    @Get('open')
+    @OptionalSession()
+    open() {
+      return { open: true };
+    }
   }
-}
 
-describe('SessionGuard as a global APP_GUARD', () => {
-  let app: INestApplication;
+  /** Sign-in must be reachable without a session when the guard is global. */
+  @Controller('auth')
+  @OptionalSession()
+  class AuthController {
+    @Get('login') login(@Session() session: RequestSession) {
+      session.userId = 'global-user';
+      return { ok: true };
+    }
+  }
 
-  beforeAll(async () => {
-    app = await bootApp({
-      imports: [SessionModule.forRoot({ secret: testSecret() })],
-      controllers: [PublicController, MixedController, AuthController, MembersController],
-      providers: [{ provide: APP_GUARD, useClass: SessionGuard }],
+  describe('SessionGuard as a global APP_GUARD', () => {
+    let app: INestApplication;
+
+    beforeAll(async () => {
+      app = await bootApp(
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret() })],
+          controllers: [PublicController, MixedController, AuthController, MembersController],
+          providers: [{ provide: APP_GUARD, useClass: SessionGuard }],
+        },
+        adapter,
+      );
     });
-  });
-  afterAll(() => app.close());
+    afterAll(() => app.close());
 
-  it('protects every route unless @OptionalSession() opts it out', async () => {
-    const http = () => request(app.getHttpServer());
-    expect((await http().get('/mixed/private')).status).toBe(401);
-    expect((await http().get('/members')).status).toBe(401);
-    expect((await http().get('/public')).body).toEqual({ public: true });
-    expect((await http().get('/mixed/open')).body).toEqual({ open: true });
+    it('protects every route unless @OptionalSession() opts it out', async () => {
+      const http = () => request(app.getHttpServer());
+      expect((await http().get('/mixed/private')).status).toBe(401);
+      expect((await http().get('/members')).status).toBe(401);
+      expect((await http().get('/public')).body).toEqual({ public: true });
+      expect((await http().get('/mixed/open')).body).toEqual({ open: true });
 
-    const agent = request.agent(app.getHttpServer());
-    await agent.get('/auth/login').expect(200);
-    expect((await agent.get('/mixed/private')).body).toEqual({ userId: 'global-user' });
-    expect((await agent.get('/members')).body).toEqual({ userId: 'global-user' });
-    expect((await agent.get('/members/admin')).status).toBe(401);
+      const agent = request.agent(app.getHttpServer());
+      await agent.get('/auth/login').expect(200);
+      expect((await agent.get('/mixed/private')).body).toEqual({ userId: 'global-user' });
+      expect((await agent.get('/members')).body).toEqual({ userId: 'global-user' });
+      expect((await agent.get('/members/admin')).status).toBe(401);
+    });
   });
 });

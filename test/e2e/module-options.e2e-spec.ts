@@ -64,6 +64,8 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ],
 ];
 
+// Options are validated when the module is compiled, before any HTTP adapter exists: the same
+// code and errors on Express and Fastify, so these run once (no application is created).
 describe('invalid SessionModule options fail the boot, naming the option', () => {
   it.each(cases)('%s', async (_name, options, option, message) => {
     const err = await bootError(options());

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Post, RequestMethod, Req } from '@nestjs/common';
 import request from 'supertest';
 import { type SessionModuleOptions, SessionModule, type SessionRequest } from '../../lib';
+import { HTTP_ADAPTERS, type HttpAdapterKind } from '../support/http-adapters';
 import { bootApp } from './fixtures/app';
 import { testSecret } from './fixtures/secret';
 
@@ -41,13 +42,17 @@ class AccountController {
 }
 
 async function sessionsOn(
+  adapter: HttpAdapterKind,
   options: Partial<SessionModuleOptions>,
   routes: [method: 'get' | 'post', path: string][],
 ): Promise<Record<string, boolean>> {
-  const app: INestApplication = await bootApp({
-    imports: [SessionModule.forRoot({ secret: testSecret(), ...options })],
-    controllers: [RootController, ApiController, AccountController],
-  });
+  const app: INestApplication = await bootApp(
+    {
+      imports: [SessionModule.forRoot({ secret: testSecret(), ...options })],
+      controllers: [RootController, ApiController, AccountController],
+    },
+    adapter,
+  );
   try {
     const out: Record<string, boolean> = {};
     for (const [method, path] of routes) {
@@ -71,9 +76,9 @@ const ALL: [method: 'get' | 'post', path: string][] = [
   ['get', '/account'],
 ];
 
-describe('which routes get a session', () => {
+describe.each(HTTP_ADAPTERS)('which routes get a session on %s', (adapter) => {
   it('every route by default, `/` included', async () => {
-    expect(await sessionsOn({}, ALL)).toEqual({
+    expect(await sessionsOn(adapter, {}, ALL)).toEqual({
       'GET /': true,
       'GET /health': true,
       'GET /assets/app.js': true,
@@ -86,7 +91,7 @@ describe('which routes get a session', () => {
 
   it('every route but the excluded ones (`exclude`: paths, wildcards, method-specific)', async () => {
     const exclude = ['health', 'assets/{*path}', { path: 'api/items', method: RequestMethod.GET }];
-    expect(await sessionsOn({ exclude }, ALL)).toEqual({
+    expect(await sessionsOn(adapter, { exclude }, ALL)).toEqual({
       'GET /': true,
       'GET /health': false,
       'GET /assets/app.js': false,
@@ -98,7 +103,9 @@ describe('which routes get a session', () => {
   });
 
   it('only the selected routes (`forRoutes`: a path pattern and a controller)', async () => {
-    expect(await sessionsOn({ forRoutes: ['api/{*rest}', AccountController] }, ALL)).toEqual({
+    expect(
+      await sessionsOn(adapter, { forRoutes: ['api/{*rest}', AccountController] }, ALL),
+    ).toEqual({
       'GET /': false,
       'GET /health': false,
       'GET /assets/app.js': false,
@@ -114,7 +121,7 @@ describe('which routes get a session', () => {
       forRoutes: [{ path: 'api/{*rest}', method: RequestMethod.ALL }],
       exclude: [{ path: 'api/items', method: RequestMethod.POST }],
     };
-    expect(await sessionsOn(options, ALL)).toEqual({
+    expect(await sessionsOn(adapter, options, ALL)).toEqual({
       'GET /': false,
       'GET /health': false,
       'GET /assets/app.js': false,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import ts from 'typescript';
 import { SessionModule } from '../../lib';
+import { HTTP_ADAPTERS } from '../support/http-adapters';
 import { bootApp } from './fixtures/app';
 import { testSecret } from './fixtures/secret';
 import { TypedController } from './fixtures/typed-session';
@@ -62,13 +63,17 @@ describe('@Session() typing from the SessionData augmentation', () => {
     );
   });
 
-  describe('at runtime', () => {
+  // The compile-time checks above do not depend on the adapter; the runtime ones run on both.
+  describe.each(HTTP_ADAPTERS)('at runtime on %s', (adapter) => {
     let app: INestApplication;
     beforeAll(async () => {
-      app = await bootApp({
-        imports: [SessionModule.forRoot({ secret: testSecret() })],
-        controllers: [TypedController],
-      });
+      app = await bootApp(
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret() })],
+          controllers: [TypedController],
+        },
+        adapter,
+      );
     });
     afterAll(() => app.close());
 

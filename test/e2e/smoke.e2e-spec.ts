@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { HTTP_ADAPTERS, createAppOn, initApp } from '../support/http-adapters';
 import request from 'supertest';
 import {
   type RequestSession,
@@ -39,12 +40,11 @@ class C {
 @Module({ imports: [SessionModule.forRoot({ secret: 'x'.repeat(32) })], controllers: [C] })
 class AppModule {}
 
-describe('smoke', () => {
+describe.each(HTTP_ADAPTERS)('smoke on %s', (adapter) => {
   let app: INestApplication;
   beforeAll(async () => {
     const m = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = m.createNestApplication();
-    await app.init();
+    app = await initApp(createAppOn(m, adapter));
   });
   afterAll(() => app.close());
   it('works', async () => {

@@ -7,6 +7,12 @@ import { Controller, Get, INestApplication, Module, Post } from '@nestjs/common'
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
+  HTTP_ADAPTERS,
+  type HttpAdapterKind,
+  createAppOn,
+  initApp,
+} from '../support/http-adapters';
+import {
   MemoryStore,
   type RequestSession,
   Session,
@@ -59,19 +65,21 @@ class AppController {
   }
 }
 
-async function boot(store: FlakyStore, extra: Partial<SessionModuleOptions> = {}) {
+async function boot(
+  adapter: HttpAdapterKind,
+  store: FlakyStore,
+  extra: Partial<SessionModuleOptions> = {},
+) {
   @Module({
     imports: [SessionModule.forRoot({ secret, store, storeTimeout: 300, ...extra })],
     controllers: [AppController],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  return initApp(createAppOn(moduleRef, adapter));
 }
 
-describe('store failure policy (Nest module)', () => {
+describe.each(HTTP_ADAPTERS)('store failure policy (Nest module) on %s', (adapter) => {
   let app: INestApplication;
   let store: FlakyStore;
 
@@ -86,7 +94,7 @@ describe('store failure policy (Nest module)', () => {
   it.each(['reject', 'throw', 'hang'] as const)(
     'a store whose get %ss answers 503 with Retry-After, quickly',
     async (mode) => {
-      app = await boot(store);
+      app = await boot(adapter, store);
       const agent = request.agent(app.getHttpServer());
       await agent.post('/login').expect(201);
       store.mode = mode;
@@ -103,7 +111,7 @@ describe('store failure policy (Nest module)', () => {
   );
 
   it("onStoreError: 'continue' serves the request without a session", async () => {
-    app = await boot(store, { onStoreError: 'continue' });
+    app = await boot(adapter, store, { onStoreError: 'continue' });
     const agent = request.agent(app.getHttpServer());
     await agent.post('/login').expect(201);
     store.mode = 'reject';
@@ -112,7 +120,7 @@ describe('store failure policy (Nest module)', () => {
   });
 
   it('a failed write answers 503, sets no cookie and keeps the old record', async () => {
-    app = await boot(store);
+    app = await boot(adapter, store);
     const agent = request.agent(app.getHttpServer());
     await agent.post('/login').expect(201);
     store.mode = 'reject';
@@ -123,7 +131,7 @@ describe('store failure policy (Nest module)', () => {
   });
 
   it('a failed destroy (logout) answers 503 and the session stays usable', async () => {
-    app = await boot(store);
+    app = await boot(adapter, store);
     const agent = request.agent(app.getHttpServer());
     await agent.post('/login').expect(201);
     store.mode = 'reject';
@@ -135,7 +143,7 @@ describe('store failure policy (Nest module)', () => {
   });
 
   it('a handler that fails after changing the session persists nothing', async () => {
-    app = await boot(store);
+    app = await boot(adapter, store);
     const agent = request.agent(app.getHttpServer());
     await agent.post('/login').expect(201);
     await agent.post('/boom').expect(500);
@@ -146,7 +154,7 @@ describe('store failure policy (Nest module)', () => {
   });
 
   it('logout destroys the record and clears the cookie', async () => {
-    app = await boot(store);
+    app = await boot(adapter, store);
     const agent = request.agent(app.getHttpServer());
     await agent.post('/login').expect(201);
     const res = await agent.post('/logout').expect(201);

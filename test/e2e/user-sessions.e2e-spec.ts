@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { Body, Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { HTTP_ADAPTERS, createAppOn, initApp } from '../support/http-adapters';
 import {
   MemoryStore,
   RedisStore,
@@ -52,67 +53,76 @@ class AppController {
 type Kind = 'memory' | 'redis' | 'cluster';
 
 describe.each<Kind>(['memory', 'redis', 'cluster'])('user sessions on %s', (kind) => {
-  let app: INestApplication;
   let stop: () => Promise<void> = async () => undefined;
-  let store: SessionStore;
+  let makeStore: (prefix: string) => SessionStore;
 
   beforeAll(async () => {
     if (kind === 'memory') {
-      store = new MemoryStore({ pruneInterval: 0 });
+      makeStore = () => new MemoryStore({ pruneInterval: 0 });
     } else if (kind === 'redis') {
       const redis = await startRedis();
       const client = redis.client();
-      store = new RedisStore({ client, prefix: `${redis.prefix}sess:` });
+      makeStore = (prefix) => new RedisStore({ client, prefix: `${redis.prefix}${prefix}:` });
       stop = () => redis.stop();
     } else {
       const redis = await startRedisCluster();
       const cluster = redis.cluster();
       await ready(cluster);
-      store = new RedisStore({ client: cluster, prefix: `${redis.prefix}sess:` });
+      makeStore = (prefix) =>
+        new RedisStore({ client: cluster, prefix: `${redis.prefix}${prefix}:` });
       stop = () => redis.stop();
     }
-    @Module({
-      imports: [SessionModule.forRoot({ secret, store, userKey: 'userId' })],
-      controllers: [AppController],
-    })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
   }, 60_000);
+  afterAll(() => stop());
 
-  afterAll(async () => {
-    await app?.close();
-    await store.close?.();
-    await stop();
-  });
+  // The store infrastructure (a Redis, a Cluster) is shared by both adapters' applications.
+  describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
+    let app: INestApplication;
+    let store: SessionStore;
 
-  it('lists a user’s sessions and signs out everywhere else', async () => {
-    const server = app.getHttpServer();
-    const laptop = request.agent(server);
-    const phone = request.agent(server);
-    const other = request.agent(server);
-    await laptop.post('/login').send({ user: 'alice' }).expect(201);
-    await phone.post('/login').send({ user: 'alice' }).expect(201);
-    await other.post('/login').send({ user: 'bob' }).expect(201);
+    beforeAll(async () => {
+      store = makeStore(adapter);
+      @Module({
+        imports: [SessionModule.forRoot({ secret, store, userKey: 'userId' })],
+        controllers: [AppController],
+      })
+      class AppModule {}
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+      app = await initApp(createAppOn(moduleRef, adapter));
+    });
 
-    const devices = (await laptop.get('/devices').expect(200)).body as { current: boolean }[];
-    expect(devices).toHaveLength(2);
-    expect(devices.filter((d) => d.current)).toHaveLength(1);
+    afterAll(async () => {
+      await app?.close();
+      await store.close?.();
+    });
 
-    await laptop.post('/everywhere').expect(201, { revoked: 1 });
-    await phone.get('/me').expect(200, { user: null }); // the phone is signed out
-    await laptop.get('/me').expect(200, { user: 'alice' }); // the laptop stays
-    await other.get('/me').expect(200, { user: 'bob' }); // other users untouched
-    expect((await laptop.get('/devices').expect(200)).body).toHaveLength(1);
-  });
+    it('lists a user’s sessions and signs out everywhere else', async () => {
+      const server = app.getHttpServer();
+      const laptop = request.agent(server);
+      const phone = request.agent(server);
+      const other = request.agent(server);
+      await laptop.post('/login').send({ user: 'alice' }).expect(201);
+      await phone.post('/login').send({ user: 'alice' }).expect(201);
+      await other.post('/login').send({ user: 'bob' }).expect(201);
 
-  it('forgets sessions that were destroyed or regenerated away', async () => {
-    const server = app.getHttpServer();
-    const a = request.agent(server);
-    await a.post('/login').send({ user: 'carol' }).expect(201);
-    await a.post('/login').send({ user: 'carol' }).expect(201); // regenerated: old id gone
-    const list = await app.get(SessionService).listForUser('carol');
-    expect(list).toHaveLength(1);
+      const devices = (await laptop.get('/devices').expect(200)).body as { current: boolean }[];
+      expect(devices).toHaveLength(2);
+      expect(devices.filter((d) => d.current)).toHaveLength(1);
+
+      await laptop.post('/everywhere').expect(201, { revoked: 1 });
+      await phone.get('/me').expect(200, { user: null }); // the phone is signed out
+      await laptop.get('/me').expect(200, { user: 'alice' }); // the laptop stays
+      await other.get('/me').expect(200, { user: 'bob' }); // other users untouched
+      expect((await laptop.get('/devices').expect(200)).body).toHaveLength(1);
+    });
+
+    it('forgets sessions that were destroyed or regenerated away', async () => {
+      const server = app.getHttpServer();
+      const a = request.agent(server);
+      await a.post('/login').send({ user: 'carol' }).expect(201);
+      await a.post('/login').send({ user: 'carol' }).expect(201); // regenerated: old id gone
+      const list = await app.get(SessionService).listForUser('carol');
+      expect(list).toHaveLength(1);
+    });
   });
 });

@@ -10,10 +10,12 @@ import {
   HttpCode,
   Post,
   Query,
+  Req,
   Res,
   StreamableFile,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { type RequestSession, Session } from '../../lib';
 
@@ -22,6 +24,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How many `res.end` callbacks ran (see `GET /end-cb`). */
 export const endCallbacks = { calls: 0 };
+
+/** What `@Res()` injects: Express's response, or Fastify's reply. */
+type AnyResponse = Response | { raw: ServerResponse; hijack(): void };
+
+/**
+ * The Node response to write by hand: Express's response is one; Fastify's reply is told that
+ * the handler takes the raw response over (`hijack()`), as Fastify requires for raw writes.
+ */
+function nodeResponse(res: AnyResponse): ServerResponse {
+  if ('hijack' in res && 'raw' in res) {
+    res.hijack();
+    return res.raw;
+  }
+  return res as Response;
+}
 
 /** Session data without the cookie. */
 function dataOf(session: RequestSession): Bag {
@@ -122,17 +139,38 @@ export class SecurityController {
     s.visits = ((s.visits as number | undefined) ?? 0) + 1;
   }
 
-  /** Counts a visit; the body never changes, so Express answers 304 to a matching ETag. */
+  /**
+   * Counts a visit; the body never changes, so Express answers 304 to a matching ETag. Fastify
+   * makes no ETags (that is @fastify/etag's job): the route answers the same way by hand there.
+   */
   @Get('etag')
-  etag(@Session() session: RequestSession) {
+  etag(
+    @Session() session: RequestSession,
+    @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: AnyResponse,
+  ) {
     const s = session as unknown as Bag;
     s.visits = ((s.visits as number | undefined) ?? 0) + 1;
-    return 'the same body every time';
+    const body = 'the same body every time';
+    if ('hijack' in res) {
+      const tag = '"same-body"';
+      const reply = res as unknown as {
+        header(n: string, v: string): void;
+        status(c: number): void;
+      };
+      reply.header('ETag', tag);
+      if (req.headers['if-none-match'] === tag) {
+        reply.status(304);
+        return '';
+      }
+    }
+    return body;
   }
 
   /** Counts a visit, then streams the answer in chunks (res.write) with pauses. */
   @Get('stream')
-  async stream(@Session() session: RequestSession, @Res() res: Response) {
+  async stream(@Session() session: RequestSession, @Res() reply: AnyResponse) {
+    const res = nodeResponse(reply);
     const s = session as unknown as Bag;
     s.visits = ((s.visits as number | undefined) ?? 0) + 1;
     res.setHeader('Content-Type', 'text/plain');
@@ -156,9 +194,10 @@ export class SecurityController {
   @Get('end-cb')
   endCb(
     @Session() session: RequestSession,
-    @Res() res: Response,
+    @Res() reply: AnyResponse,
     @Query('encoding') encoding?: string,
   ) {
+    const res = nodeResponse(reply);
     const s = session as unknown as Bag;
     s.visits = ((s.visits as number | undefined) ?? 0) + 1;
     res.setHeader('Content-Type', 'application/json');
@@ -196,7 +235,8 @@ export class SecurityController {
 
   /** Counts a visit, then streams slowly (for aborts mid-body). */
   @Get('slow-stream')
-  async slowStream(@Session() session: RequestSession, @Res() res: Response) {
+  async slowStream(@Session() session: RequestSession, @Res() reply: AnyResponse) {
+    const res = nodeResponse(reply);
     const s = session as unknown as Bag;
     s.visits = ((s.visits as number | undefined) ?? 0) + 1;
     for (let i = 0; i < 10; i++) {

@@ -21,6 +21,7 @@ import {
 } from '../../lib';
 import { AppModule } from '../../sample/app.module';
 import { AppConfig } from '../../sample/config/app-config';
+import { type AdapterSettings, type HttpAdapterKind, createAppOn, initApp } from './http-adapters';
 import { type RedisHandle, commandDelta, commandStats, startRedis } from './redis-server';
 
 export type StoreKind = 'memory' | 'redis';
@@ -50,6 +51,8 @@ export function wellFormedId(): string {
 /** A running app plus what the tests need to look behind it. */
 export interface AppHarness {
   kind: StoreKind;
+  /** The HTTP adapter the app runs on. */
+  adapter: HttpAdapterKind;
   app: INestApplication;
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -99,6 +102,7 @@ async function makeStore(kind: StoreKind): Promise<{
 
 function harness(
   kind: StoreKind,
+  adapter: HttpAdapterKind,
   app: INestApplication,
   secret: string,
   name: string,
@@ -113,6 +117,7 @@ function harness(
   const directGet = store.get.bind(store) as (id: string) => Promise<unknown>;
   return {
     kind,
+    adapter,
     app,
     url: `http://127.0.0.1:${port}`,
     port,
@@ -175,7 +180,10 @@ function harness(
  * The sample app (sample/) with its configuration overridden as sample.e2e-spec.ts does: a fresh
  * secret and, for redis, a private redis-server. Listens on 127.0.0.1.
  */
-export async function bootSample(kind: StoreKind): Promise<AppHarness> {
+export async function bootSample(
+  kind: StoreKind,
+  adapter: HttpAdapterKind = 'express',
+): Promise<AppHarness> {
   const secret = randomSecret();
   const env: NodeJS.ProcessEnv = { SESSION_SECRET: secret };
   let redis: RedisHandle | undefined;
@@ -188,20 +196,25 @@ export async function bootSample(kind: StoreKind): Promise<AppHarness> {
     .overrideProvider(AppConfig)
     .useValue(AppConfig.fromEnv(env))
     .compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = await initApp(createAppOn(moduleRef, adapter));
   await app.listen(0, '127.0.0.1');
   const store = app.get(SessionStore);
   store.on('warning', () => undefined);
   const raw = redis?.client();
-  return harness(kind, app, secret, 'sample.sid', store, redis?.prefix ?? '', redis, raw);
+  return harness(kind, adapter, app, secret, 'sample.sid', store, redis?.prefix ?? '', redis, raw);
 }
 
-/** A fixture app: `SessionModule.forRoot(options)` (plus a store of `kind`) and `controllers`. */
+/**
+ * A fixture app: `SessionModule.forRoot(options)` (plus a store of `kind`) and `controllers`, on
+ * `adapter` (with its `settings`: Fastify's `trustProxy`, ...).
+ */
 export async function bootFixture(
   kind: StoreKind,
   controllers: Type<unknown>[],
   options: Partial<SessionModuleOptions> = {},
   extra: ModuleMetadata = {},
+  adapter: HttpAdapterKind = 'express',
+  settings: AdapterSettings = {},
 ): Promise<AppHarness> {
   const secret = randomSecret();
   const { store, redis, raw, prefix } = await makeStore(kind);
@@ -215,7 +228,7 @@ export async function bootFixture(
   })
   class FixtureModule {}
   const moduleRef = await Test.createTestingModule({ imports: [FixtureModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = await initApp(createAppOn(moduleRef, adapter, settings));
   await app.listen(0, '127.0.0.1');
   const secrets = options.secret;
   const signing = Array.isArray(secrets)
@@ -223,7 +236,7 @@ export async function bootFixture(
     : typeof secrets === 'string'
       ? secrets
       : secret;
-  return harness(kind, app, signing, options.name ?? 'sid', store, prefix, redis, raw);
+  return harness(kind, adapter, app, signing, options.name ?? 'sid', store, prefix, redis, raw);
 }
 
 /** Boots `SessionModule.forRoot(options)` and returns the startup error (or undefined). */

@@ -47,6 +47,19 @@ describe('package manifest', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('imports fastify and @nestjs/platform-fastify only in lib/fastify/ (loaded on Fastify only)', () => {
+    const offenders = sources(join(root, 'lib')).filter(
+      (file) =>
+        !file.includes(`${join('lib', 'fastify')}/`) &&
+        /from '(fastify|@nestjs\/platform-fastify)'|require\('(fastify|@nestjs\/platform-fastify)'\)/.test(
+          readFileSync(file, 'utf8'),
+        ),
+    );
+    expect(offenders).toEqual([]);
+    expect(manifest.peerDependenciesMeta['@nestjs/platform-fastify'].optional).toBe(true);
+    expect(manifest.peerDependenciesMeta.fastify.optional).toBe(true);
+  });
+
   it('pins every dependency exactly', () => {
     const all = { ...manifest.dependencies, ...manifest.devDependencies } as Record<string, string>;
     const loose = Object.entries(all).filter(([, version]) => !/^\d+\.\d+\.\d+$/.test(version));

@@ -73,8 +73,11 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
   readonly recentTouches = new BoundedMap<string, number>(10_000);
   /** Seam (a): where the session id comes from and goes back to. */
   readonly idTransport: SessionIdTransport<Res>;
-  /** Seam (b): where the session is exposed and when it is committed. */
-  readonly host: SessionHost<Res>;
+  /** Seam (b): where the session is exposed and when it is committed (see {@link useHost}). */
+  get host(): SessionHost<Res> {
+    return this.currentHost;
+  }
+  private currentHost: SessionHost<Res>;
   /** The configured secrets, prepared once for HMAC (see `prepareKey`). */
   private readonly keys: readonly SecretKey[] | undefined;
 
@@ -100,7 +103,7 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
     this.storeImplementsTouch = typeof store.touch === 'function';
     this.keys = options.secrets?.map(prepareKey);
     this.idTransport = transports.id;
-    this.host = transports.host;
+    this.currentHost = transports.host;
     // Store#regenerate calls store.generate(req). Dispatch to the middleware that is handling
     // that request, so several middleware sharing one store do not overwrite each other.
     store.generate = ((req: SessionRequest) => {
@@ -117,6 +120,15 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
         ).generate();
     }) as never;
     this.middleware = (req, res, next) => this.handle(req as SessionRequest, res, next);
+  }
+
+  /**
+   * Replaces seam (b) before the first request: an HTTP framework known only once the
+   * application is set up (the Nest module learns its adapter after the engine is built) brings
+   * its own host, keeping the id transport.
+   */
+  useHost(host: SessionHost<Res>): void {
+    this.currentHost = host;
   }
 
   /** Calls the `events` hook for `name`; a hook that throws never breaks the request. */

@@ -1,24 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { SessionDataError } from '../../session-data-error';
+import { BODY_HEADERS, asDataError, strictFailure } from '../strict-failure';
 import type { SessionCommit } from '../transport';
 import { type Callback, type Chunk, type EndFunction, endWith } from './response-types';
-
-/** A store error (as opposed to bad session data) in strict mode: answered with 503. */
-const STORE_UNAVAILABLE = 503;
-const UNSERIALIZABLE = 500;
-
-/** Headers of the replaced response that would describe the wrong body. */
-const BODY_HEADERS = [
-  'Content-Length',
-  'Content-Type',
-  'Content-Encoding',
-  'ETag',
-  'Last-Modified',
-];
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Strict mode (`strictWrites`): the id is decided and the store written before anything is
@@ -44,14 +27,14 @@ export function endStrict(
     if (commit.storeRefused()) withdrawId();
     return endWith(res, originalEnd, chunk, encoding, callback);
   };
-  const fail = (err: unknown, status: number): void => {
+  const fail = (err: unknown): void => {
     withdrawId();
     commit.reportStrict(err);
-    sendError(res, originalEnd, status, err, callback);
+    sendError(res, originalEnd, err, callback);
   };
   const afterWrite = (err?: unknown): void => {
     if (!err) succeed();
-    else fail(err, err instanceof SessionDataError ? UNSERIALIZABLE : STORE_UNAVAILABLE);
+    else fail(err);
   };
 
   let started = false;
@@ -81,14 +64,7 @@ export function endStrict(
     }
   } catch (err) {
     if (started) throw err;
-    fail(
-      err instanceof SessionDataError
-        ? err
-        : new SessionDataError(`Session data is not serializable: ${messageOf(err)}`, {
-            cause: err,
-          }),
-      UNSERIALIZABLE,
-    );
+    fail(asDataError(err));
     return res;
   }
   return succeed();
@@ -98,25 +74,12 @@ export function endStrict(
 function sendError(
   res: ServerResponse,
   originalEnd: EndFunction,
-  status: number,
   err: unknown,
   callback: Callback,
 ): void {
-  const unavailable = status === STORE_UNAVAILABLE;
-  const body = JSON.stringify({
-    statusCode: status,
-    message: unavailable
-      ? 'Session store unavailable'
-      : err instanceof SessionDataError
-        ? err.message
-        : 'Session data could not be saved',
-    error: unavailable ? 'Service Unavailable' : 'Internal Server Error',
-  });
+  const failure = strictFailure(err);
   for (const name of BODY_HEADERS) res.removeHeader(name);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.setHeader('Cache-Control', 'no-store');
-  if (unavailable) res.setHeader('Retry-After', '1');
-  endWith(res, originalEnd, body, 'utf8', callback);
+  res.statusCode = failure.status;
+  for (const [name, value] of failure.headers) res.setHeader(name, value);
+  endWith(res, originalEnd, failure.body, 'utf8', callback);
 }
