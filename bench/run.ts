@@ -84,6 +84,9 @@ const MEMORY_VARIANTS = [
   'express-bare',
   'express-es-memory',
   'express-ns-memory',
+  'fastify-bare',
+  'fastify-fs-memory',
+  'fastify-ns-memory',
 ];
 const REDIS_VARIANTS = [
   'nest-bare',
@@ -91,6 +94,9 @@ const REDIS_VARIANTS = [
   'nest-nestjs-session-redis',
   'nest-ns-redis',
   'nest-ns-cluster',
+  'fastify-bare',
+  'fastify-fs-redis',
+  'fastify-ns-redis',
 ];
 
 const SCENARIOS: Scenario[] = [
@@ -437,16 +443,19 @@ interface Cell {
   rounds: number;
 }
 
-/** The bare server of the same framework. */
+/** The bare server of the same framework (Nest on Fastify: bare Nest on Fastify). */
 function bareOf(info: VariantInfo): string {
-  return info.framework === 'nest' ? 'nest-bare' : 'express-bare';
+  return `${info.framework}-bare`;
 }
 
-/** express-session on the same framework and store kind (standalone Redis for the Cluster). */
+/**
+ * The reference session library on the same framework and store kind (standalone Redis for the
+ * Cluster): express-session, or on Fastify @fastify/session.
+ */
 function expressSessionOf(info: VariantInfo): string | undefined {
   if (info.store === 'none') return undefined;
   const store = info.store === 'cluster' ? 'redis' : info.store;
-  return `${info.framework}-es-${store}`;
+  return info.framework === 'fastify' ? `fastify-fs-${store}` : `${info.framework}-es-${store}`;
 }
 
 function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
@@ -517,7 +526,7 @@ function rangeText(c: Cell): string {
 
 function table(cells: Cell[]): string {
   const lines = [
-    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
+    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session (Fastify: × @fastify/session) | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const c of cells) {
@@ -563,9 +572,26 @@ function targets(cells: Cell[], memory: Record<string, number> | undefined): Tar
   commands('S3-redis', 'nest-ns-redis', 2);
   ratio('S4-redis', 'nest-ns-redis', 0.8, 'S4 Redis');
   commands('S4-redis', 'nest-ns-redis', 1);
+  // Fastify (issue 12): ahead of @fastify/session everywhere, the same share of bare as on Express.
+  for (const c of cells) {
+    if (c.info.framework !== 'fastify' || c.info.engine !== 'nest-session') continue;
+    const fs = cell(c.scenario.id, expressSessionOf(c.info) ?? '');
+    out.push({
+      text: `${c.scenario.id} ${c.info.id}: more req/s than ${fs?.info.id ?? '@fastify/session'}`,
+      met: fs ? c.rps > fs.rps : undefined,
+      detail: fs ? `${fmt(c.vsExpressSession, 2)} × @fastify/session` : 'not run',
+    });
+    const onExpress = cell(c.scenario.id, c.info.id.replace(/^fastify-/, 'nest-'));
+    out.push({
+      text: `${c.scenario.id} ${c.info.id}: share of bare Fastify within 0.05 of ${onExpress?.info.id ?? 'Express'}'s share of bare Nest`,
+      met: onExpress ? c.vsBare >= onExpress.vsBare - 0.05 : undefined,
+      detail: onExpress ? `${fmt(c.vsBare, 2)} vs ${fmt(onExpress.vsBare, 2)}` : 'not run',
+    });
+  }
   for (const c of cells) {
     // The Cluster variant has no express-session counterpart on a Cluster: shown, not judged.
     if (c.info.engine !== 'nest-session' || c.info.store === 'cluster') continue;
+    if (c.info.framework === 'fastify') continue; // judged against @fastify/session above
     const es = cell(c.scenario.id, expressSessionOf(c.info) ?? '');
     if (!es) continue;
     out.push({
@@ -629,6 +655,7 @@ function report(
     '',
     `- Machine: ${machine()}`,
     `- Node ${process.version}; @nestjs/core ${versionOf('@nestjs/core')} on @nestjs/platform-express ${versionOf('@nestjs/platform-express')}; express ${versionOf('express')}`,
+    `- Fastify: @nestjs/platform-fastify ${versionOf('@nestjs/platform-fastify')}, fastify ${versionOf('fastify')}, @fastify/session ${versionOf('@fastify/session')} with @fastify/cookie ${versionOf('@fastify/cookie')} (registered with \`app.register\`, \`saveUninitialized: false\`, \`rolling: false\`); "× bare" of a Fastify row is against bare Nest on Fastify in the same round`,
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
     `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
@@ -642,7 +669,7 @@ function report(
           '',
         ]
       : []),
-    '## Targets (issue 5)',
+    '## Targets (issues 5 and 12)',
     '',
     '| target | result | value |',
     '|---|---|---|',

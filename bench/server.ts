@@ -10,13 +10,19 @@
  * - `GET /s4` creates a session (also used to make the cookies of S2/S3).
  *
  * nest-session is imported from `lib/` (compiled together with the bench by bench/tsconfig.json).
- * express-session, connect-redis and nestjs-session are loaded with `createRequire` so that
- * their global Express type augmentation stays out of the project's type check.
+ * express-session, connect-redis, nestjs-session and @fastify/session are loaded with
+ * `createRequire` so that their global type augmentations (Express's request, FastifyRequest's
+ * `session`) stay out of the project's type check.
+ *
+ * The Fastify variants are Nest on `FastifyAdapter`; @fastify/session is registered as the Nest
+ * docs register Fastify plugins: `app.register(@fastify/cookie)`, then `app.register(
+ * @fastify/session, options)` before `listen`.
  */
 import 'reflect-metadata';
 import { Controller, Get, Module, Req, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import express from 'express';
 import { Cluster, Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +40,7 @@ type SessionFactory = ((options: Record<string, unknown>) => Handler) & {
   MemoryStore: new () => unknown;
 };
 type ConnectRedisModule = { RedisStore: new (options: { client: unknown }) => unknown };
+type FastifyPlugin = Parameters<NestFastifyApplication['register']>[0];
 type NestjsSessionModule = {
   SessionModule: { forRoot(options: { session: Record<string, unknown> }): DynamicModule };
 };
@@ -98,6 +105,20 @@ function redisClient(ports: number[], cluster: boolean): Redis | Cluster {
     );
   }
   return new Redis({ host: '127.0.0.1', port: ports[0] ?? 6379, enableAutoPipelining: false });
+}
+
+/**
+ * @fastify/session's options matching express-session's: no uninitialized sessions, no rolling
+ * (its default is `true`), the same lifetime, plain HTTP (its cookies are `Secure` by default).
+ */
+function fastifySessionOptions(store: unknown): Record<string, unknown> {
+  return {
+    secret: SECRET,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: { maxAge: MAX_AGE, secure: false },
+    ...(store ? { store } : {}),
+  };
 }
 
 /** express-session's options (the same for app.use, nestjs-session and the express drop-in). */
@@ -185,12 +206,36 @@ async function main(): Promise<void> {
     }
     @Module({ imports, controllers: [BenchController] })
     class AppModule {}
-    const app = await NestFactory.create<NestExpressApplication>(AppModule, new ExpressAdapter(), {
-      logger: ['error', 'warn'],
-    });
-    if (appUse) app.use(appUse);
-    await app.listen(0, '127.0.0.1');
-    server = app.getHttpServer() as Server;
+    const logger: ('error' | 'warn')[] = ['error', 'warn'];
+    if (info.framework === 'fastify') {
+      const app = await NestFactory.create<NestFastifyApplication>(
+        AppModule,
+        new FastifyAdapter(),
+        { logger },
+      );
+      if (info.engine === 'fastify-session') {
+        const plugin = (name: string) => {
+          const loaded = load(name) as FastifyPlugin | { default: FastifyPlugin };
+          return 'default' in loaded ? loaded.default : loaded;
+        };
+        await app.register(plugin('@fastify/cookie'));
+        await app.register(
+          plugin('@fastify/session'),
+          fastifySessionOptions(info.store === 'memory' ? undefined : connectRedisStore()),
+        );
+      }
+      await app.listen(0, '127.0.0.1');
+      server = app.getHttpServer() as Server;
+    } else {
+      const app = await NestFactory.create<NestExpressApplication>(
+        AppModule,
+        new ExpressAdapter(),
+        { logger },
+      );
+      if (appUse) app.use(appUse);
+      await app.listen(0, '127.0.0.1');
+      server = app.getHttpServer() as Server;
+    }
   }
 
   process.on('message', (message: { type?: string }) => {

@@ -6,8 +6,8 @@
 /** Which store a variant keeps its sessions in. */
 export type StoreKind = 'none' | 'memory' | 'redis' | 'cluster';
 
-/** Which framework a variant runs on. */
-export type Framework = 'nest' | 'express';
+/** Which framework a variant runs on (`fastify`: Nest on `@nestjs/platform-fastify`). */
+export type Framework = 'nest' | 'express' | 'fastify';
 
 export interface VariantInfo {
   /** Stable id (command line, child argv). */
@@ -16,8 +16,8 @@ export interface VariantInfo {
   label: string;
   framework: Framework;
   store: StoreKind;
-  /** The session middleware: none, express-session, nestjs-session, or ours. */
-  engine: 'none' | 'express-session' | 'nestjs-session' | 'nest-session';
+  /** The session middleware: none, express-session, nestjs-session, @fastify/session, or ours. */
+  engine: 'none' | 'express-session' | 'nestjs-session' | 'fastify-session' | 'nest-session';
 }
 
 export const VARIANTS: readonly VariantInfo[] = [
@@ -90,6 +90,41 @@ export const VARIANTS: readonly VariantInfo[] = [
     label: 'express + nest-session/express (MemoryStore)',
     framework: 'express',
     store: 'memory',
+    engine: 'nest-session',
+  },
+  {
+    id: 'fastify-bare',
+    label: 'Nest on Fastify (no session)',
+    framework: 'fastify',
+    store: 'none',
+    engine: 'none',
+  },
+  {
+    id: 'fastify-fs-memory',
+    label: 'Nest on Fastify + @fastify/session (its default store)',
+    framework: 'fastify',
+    store: 'memory',
+    engine: 'fastify-session',
+  },
+  {
+    id: 'fastify-ns-memory',
+    label: 'Nest on Fastify + nest-session (MemoryStore)',
+    framework: 'fastify',
+    store: 'memory',
+    engine: 'nest-session',
+  },
+  {
+    id: 'fastify-fs-redis',
+    label: 'Nest on Fastify + @fastify/session + connect-redis 8.1',
+    framework: 'fastify',
+    store: 'redis',
+    engine: 'fastify-session',
+  },
+  {
+    id: 'fastify-ns-redis',
+    label: 'Nest on Fastify + nest-session (RedisStore)',
+    framework: 'fastify',
+    store: 'redis',
     engine: 'nest-session',
   },
 ];
