@@ -294,19 +294,6 @@ interface RedisSide {
   clusterClients: Redis[];
 }
 
-async function commandStats(clients: Redis[]): Promise<Record<string, number>> {
-  const total: Record<string, number> = {};
-  for (const client of clients) {
-    const text = await client.info('commandstats');
-    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      const name = match[1] as string;
-      if (IGNORED_COMMANDS.has(name.split('|')[0] as string)) continue;
-      total[name] = (total[name] ?? 0) + Number(match[2]);
-    }
-  }
-  return total;
-}
-
 /** Moves every stored session's `cookie.expires` back by SESSION_AGE_MS (TTL kept). */
 async function ageSessions(clients: Redis[]): Promise<number> {
   let aged = 0;
@@ -365,32 +352,23 @@ function load(
   });
 }
 
-function redisClientsFor(info: VariantInfo, redis: RedisSide | undefined): Redis[] {
-  if (!redis) return [];
-  if (info.store === 'redis') return [redis.standaloneClient];
-  if (info.store === 'cluster') return redis.clusterClients;
-  return [];
-}
-
 async function measure(
   server: ServerChild,
   scenario: Scenario,
   cookies: string[],
   round: number,
   options: Options,
-  redis: RedisSide | undefined,
 ): Promise<Run> {
   if (options.warmup > 0) await load(server.port, scenario, cookies, options.warmup);
-  const clients = redisClientsFor(server.info, redis);
-  const commandsBefore = await commandStats(clients);
   const before = await server.stats();
   const result = await load(server.port, scenario, cookies, options.duration);
   const after = await server.stats();
-  const commandsAfter = await commandStats(clients);
   const total = result.requests.total;
+  // The commands the server's client sent (a script is one command, whatever it runs inside).
   const commands: Record<string, number> = {};
-  for (const [name, calls] of Object.entries(commandsAfter)) {
-    const delta = calls - (commandsBefore[name] ?? 0);
+  for (const [name, calls] of Object.entries(after.redisCommands)) {
+    if (IGNORED_COMMANDS.has(name)) continue;
+    const delta = calls - (before.redisCommands[name] ?? 0);
     if (delta > 0) commands[name] = delta;
   }
   return {
@@ -632,7 +610,7 @@ function report(
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
     `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
-    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: `INFO commandstats` deltas / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
+    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
     '',
     table(cells),
     '',
@@ -754,7 +732,6 @@ async function main(): Promise<void> {
             cookies.get(server.info.id) ?? [],
             round,
             options,
-            redis,
           );
           runs.push(run);
           console.error(

@@ -4,6 +4,7 @@ import type { SessionRecord } from '../../engine/session-data';
 import { isStoredSession } from '../../engine/session-origin';
 import type { SessionPatch } from '../../engine/session-patch';
 import { ownOperationBound, type StoreMethod } from '../../engine/store/store-call';
+import type { ReadRefresh } from '../../engine/store/store-like';
 import { SessionStore } from '../session-store';
 import { answerWith, settle } from './answers';
 import { listIds, readAll, removeAll } from './bulk';
@@ -18,6 +19,7 @@ import {
 } from './options';
 import { decodeRecord, isThenable, rawValueOf, ttlOf } from './records';
 import type { RedisClientLike, RedisCommands } from './redis-client';
+import { readAndTouch, readRefreshArgs } from './read-refresh';
 import { PATCH_SESSION, TOUCH_IF_UNCHANGED } from './scripts';
 import { addUserSession, userSessionIds } from './user-index';
 
@@ -30,6 +32,7 @@ const MAX_FAILOVER_HOLD_MS = 10_000;
 /** The operations bounded by one command each (so by `timeout`). */
 const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
   'get',
+  'getAndTouch',
   'set',
   'destroy',
   'touch',
@@ -145,6 +148,28 @@ export class RedisStore extends SessionStore {
   override get(sid: string, callback: NodeCallback<SessionRecord | undefined>): void;
   override get(sid: string, callback?: NodeCallback<SessionRecord | undefined>) {
     return answerWith(callback, (done) => this.read(sid, done));
+  }
+
+  /**
+   * Reads a session and refreshes its expiry in the same command (one `EVALSHA`, see
+   * `READ_AND_TOUCH`), so a request that only reads its session costs one command whatever
+   * `touchAfter` is. Only a record that exists, has the configured lifetime and has not expired
+   * is refreshed (no resurrection, a longer "remember me" record is never shortened); any other
+   * is answered as `get` would, and the engine's own touch handles it. With a custom serializer,
+   * a `ttl` function, `disableTouch`/`disableTTL` or a client without `evalsha`, this is `get`.
+   */
+  getAndTouch(sid: string, refresh: ReadRefresh): Promise<SessionRecord | undefined>;
+  getAndTouch(
+    sid: string,
+    refresh: ReadRefresh,
+    callback: NodeCallback<SessionRecord | undefined>,
+  ): void;
+  getAndTouch(
+    sid: string,
+    refresh: ReadRefresh,
+    callback?: NodeCallback<SessionRecord | undefined>,
+  ) {
+    return answerWith(callback, (done) => this.readRefreshing(sid, refresh, done));
   }
 
   /**
@@ -282,21 +307,60 @@ export class RedisStore extends SessionStore {
     this.run(
       'get',
       () => this.client.get(key),
-      (err, raw) => {
-        if (err) {
-          const cause = err.cause;
-          if (!/^WRONGTYPE\b/.test(messageOf(cause))) return done(err);
-          this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
-          return done(null, undefined);
-        }
-        if (raw === null || raw === undefined) return done(null, undefined);
-        const parsed = decodeRecord(this.serializer, raw);
-        if (!isThenable(parsed)) return this.accept(key, parsed, done);
-        // decode's promise never rejects (a parse failure resolves to the reason).
-        void (parsed as Promise<SessionRecord | string>).then((result) =>
-          this.accept(key, result, done),
-        );
+      (err, raw) => this.receive(key, err, raw, done),
+    );
+  }
+
+  private readRefreshing(
+    sid: string,
+    refresh: ReadRefresh,
+    done: NodeCallback<SessionRecord | undefined>,
+  ): void {
+    const c = this.client;
+    if (
+      this.serializer !== JSON ||
+      typeof this.ttl === 'function' ||
+      this.disableTouch ||
+      this.disableTTL ||
+      typeof c.evalsha !== 'function' ||
+      typeof c.eval !== 'function'
+    ) {
+      return this.read(sid, done);
+    }
+    const key = this.prefix + sid;
+    const args = readRefreshArgs(refresh, Date.now(), this.ttl);
+    this.run(
+      'get',
+      (r) => readAndTouch(r, key, args),
+      (err, reply) => {
+        // On a replica (a failover under way) the refresh cannot write: read without it.
+        if (err && /^READONLY\b/.test(messageOf(err.cause))) return this.read(sid, done);
+        if (err || !reply) return this.receive(key, err, null, done);
+        if (reply[0] === 1) refresh.refreshed = true;
+        this.receive(key, undefined, reply[1], done);
       },
+    );
+  }
+
+  /** Turns a read's reply into the session, "not found", or the error. */
+  private receive(
+    key: string,
+    err: RedisStoreError | undefined,
+    raw: string | null | undefined,
+    done: NodeCallback<SessionRecord | undefined>,
+  ): void {
+    if (err) {
+      const cause = err.cause;
+      if (!/^WRONGTYPE\b/.test(messageOf(cause))) return done(err);
+      this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
+      return done(null, undefined);
+    }
+    if (raw === null || raw === undefined) return done(null, undefined);
+    const parsed = decodeRecord(this.serializer, raw);
+    if (!isThenable(parsed)) return this.accept(key, parsed, done);
+    // decode's promise never rejects (a parse failure resolves to the reason).
+    void (parsed as Promise<SessionRecord | string>).then((result) =>
+      this.accept(key, result, done),
     );
   }
 
