@@ -250,9 +250,9 @@ export class RedisStore extends SessionStore {
    * The stored sessions as an array, each with its `id` added (connect-redis's shape). Unreadable
    * records are left out.
    */
-  all(): Promise<RedisStoredSession[]>;
-  all(callback: NodeCallback<RedisStoredSession[]>): void;
-  all(callback?: NodeCallback<RedisStoredSession[]>) {
+  override all(): Promise<RedisStoredSession[]>;
+  override all(callback: NodeCallback<RedisStoredSession[]>): void;
+  override all(callback?: NodeCallback<RedisStoredSession[]>) {
     return settle(
       callback,
       readAll(this.core, this, (message) => this.warn(message)),
