@@ -66,7 +66,12 @@ export interface StoreLike {
    * Applies a {@link SessionPatch} atomically (optional; used with `concurrency: 'merge'` for
    * sessions read from the store). A record that no longer exists stays gone.
    */
-  patch?(sid: string, patch: SessionPatch, session: StoredSessionInput, callback: AnyCallback): unknown;
+  patch?(
+    sid: string,
+    patch: SessionPatch,
+    session: StoredSessionInput,
+    callback: AnyCallback,
+  ): unknown;
   /** Lists sessions (optional; never called by the engine). */
   all?(callback: AnyCallback): unknown;
   /** Counts sessions (optional). */
