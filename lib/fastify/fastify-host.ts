@@ -15,8 +15,13 @@ interface PendingCommit {
 }
 
 const PENDING = Symbol('nest-session.fastify.pending');
+/** Set while `onSend` writes the store: the reply is being sent. */
+const COMMITTING = Symbol('nest-session.fastify.committing');
 
-type PendingResponse = ServerResponse & { [PENDING]?: PendingCommit | undefined };
+type PendingResponse = ServerResponse & {
+  [PENDING]?: PendingCommit | undefined;
+  [COMMITTING]?: boolean;
+};
 
 /** What an `onSend` hook hands on: the payload, or an error. */
 export type OnSendDone = (err: Error | null, payload?: unknown) => void;
@@ -81,6 +86,13 @@ export class FastifySessionHost implements SessionHost<ServerResponse> {
  */
 export function commitOnSend(reply: FastifyReply, payload: unknown, done: OnSendDone): void {
   const res = reply.raw as PendingResponse;
+  // A second `reply.send` while the first one waits for the store. Fastify sends again when an
+  // async handler resolves before the reply is written (`reply.sent` stays false until then):
+  // Nest's `@Redirect()` handler does, as any handler that sends without returning the reply.
+  // With synchronous hooks the first send would have ended the response and Fastify would drop
+  // the second; it is dropped here too (its hook chain is never resumed), so the response is
+  // written once, with the first payload.
+  if (res[COMMITTING] === true) return;
   const pending = res[PENDING];
   if (pending === undefined) return done(null, payload);
   res[PENDING] = undefined;
@@ -89,7 +101,12 @@ export function commitOnSend(reply: FastifyReply, payload: unknown, done: OnSend
   res.writeHead = pending.writeHead;
   res.end = pending.end;
   const commit = pending.commit;
-  commit.deciding(() => runCommit(commit, reply, payload, done));
+  res[COMMITTING] = true;
+  const release: OnSendDone = (err, result) => {
+    res[COMMITTING] = false;
+    done(err, result);
+  };
+  commit.deciding(() => runCommit(commit, reply, payload, release));
 }
 
 /** The commit's steps (see `SessionCommit`), in strict mode's order, the payload held meanwhile. */

@@ -17,6 +17,7 @@ import {
   type NestMiddleware,
   type NestModule,
   Post,
+  Redirect,
   Req,
   Res,
   Session as NestSession,
@@ -31,6 +32,7 @@ import {
   Session,
   SessionModule,
   type SessionModuleOptions,
+  type SessionRecord,
   SessionStore,
 } from '../../lib';
 import { Test } from '@nestjs/testing';
@@ -129,6 +131,14 @@ class FastifyController {
   stream(@Session() session: RequestSession, @Res() reply: FastifyReply) {
     (session as unknown as Bag).via = 'stream';
     void reply.type('text/plain').send(Readable.from(['a;', 'b;', 'c']));
+  }
+
+  /** Nest's @Redirect(): its handler resolves before the reply is written (Fastify sends again). */
+  @Post('go')
+  @Redirect('/count', 303)
+  async go(@Session() session: RequestSession) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    (session as unknown as Bag).via = 'go';
   }
 
   @Get('own-cookie')
@@ -234,6 +244,35 @@ describe('nest-session on Fastify', () => {
     expect(await app.get(SessionStore).get(id)).toBeTruthy();
     await agent.post('/replace').expect(201, { cleared: true });
     expect(await app.get(SessionStore).get(id)).toBeFalsy();
+  });
+});
+
+describe('a store that answers late', () => {
+  /** A MemoryStore whose writes take 50 ms (a remote store). */
+  class SlowStore extends MemoryStore {
+    override set(sid: string, session: SessionRecord): any {
+      return new Promise((resolve) => setTimeout(resolve, 50)).then(() => super.set(sid, session));
+    }
+  }
+
+  it('@Redirect() (sent again by Fastify while the store works): written once, session stored', async () => {
+    const store = new SlowStore({ pruneInterval: 0 });
+    const app = await bootProbes({ store });
+    const errors: unknown[] = [];
+    const onError = (err: unknown) => errors.push(err);
+    process.on('uncaughtException', onError);
+    try {
+      const res = await request(app.getHttpServer()).post('/go').redirects(0).expect(303);
+      expect(res.headers.location).toBe('/count');
+      expect(ours(res)).toHaveLength(1);
+      expect(await store.get(sessionIdOf(cookiePair(res, 'sid')))).toMatchObject({ via: 'go' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onError);
+      await app.close();
+      store.close();
+    }
   });
 });
 

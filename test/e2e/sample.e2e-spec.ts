@@ -243,6 +243,45 @@ describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
       expect((await alice.get('/profile')).status).toBe(200);
     });
 
+    it('HTML forms without a browser: CSRF, sign-in redirects, counter, cart, devices, sign-out', async () => {
+      const a = agent();
+      const token = async (path: string) => {
+        const page = await a.get(path).expect(200);
+        expect(page.headers['content-type']).toMatch(/^text\/html/);
+        return /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] as string;
+      };
+      const anonymous = await a.get('/web').expect(200);
+      expect(setCookies(anonymous)).toEqual([]);
+      const csrf = await token('/web/sign-in');
+      const post = (path: string, form: Record<string, string>) =>
+        a.post(path).type('form').send(form).redirects(0);
+      expect((await post('/web/sign-in', { username: 'alice', password: 'x' })).status).toBe(403);
+      const wrong = await post('/web/sign-in', { username: 'alice', password: 'x', _csrf: csrf });
+      expect([wrong.status, wrong.headers.location]).toEqual([303, '/web/sign-in?failed=1']);
+      const ok = await post('/web/sign-in', {
+        username: 'alice',
+        password: 'wonderland',
+        _csrf: csrf,
+      });
+      expect([ok.status, ok.headers.location]).toEqual([303, '/web']);
+      expect(setCookieFor(ok, SESSION_COOKIE_NAME)).toMatch(/; HttpOnly; SameSite=Lax$/);
+      expect((await a.get('/web')).text).toContain('Signed in as <strong id="user">Alice Liddell');
+      expect((await a.get('/web/counter')).text).toContain('href="/web/devices"');
+      const cartToken = await token('/web/cart');
+      const added = await post('/web/cart/add', { productId: 'tea', _csrf: cartToken });
+      expect([added.status, added.headers.location]).toEqual([303, '/web/cart']);
+      expect((await a.get('/cart')).body.items).toMatchObject([{ productId: 'tea', quantity: 1 }]);
+      const missing = await post('/web/cart/add', { productId: 'nope', _csrf: cartToken });
+      expect(missing.status).toBe(404);
+      expect(missing.text).toContain('No product');
+      expect((await a.get('/web/devices').expect(200)).text).toContain('action="/web/sign-out"');
+      const out = await post('/web/sign-out', { _csrf: cartToken });
+      expect([out.status, out.headers.location]).toEqual([303, '/web']);
+      expect(expiryOf(setCookieFor(out, SESSION_COOKIE_NAME) ?? '')).toBeLessThan(Date.now());
+      const gone = await a.get('/web/devices').redirects(0);
+      expect([gone.status, gone.headers.location]).toEqual([303, '/web/sign-in']);
+    });
+
     it('signs out: the session is destroyed, the cookie cleared, the old cookie is dead', async () => {
       const a = agent();
       const res = await login(a, 'alice', 'wonderland');
