@@ -1,6 +1,13 @@
 /**
  * The sample's flows through real HTTP on Nest 12 (ESM), with nest-session installed from its
  * `npm pack` tarball, on the module's default MemoryStore and on RedisStore (real Redis).
+ *
+ * On purpose, `nest-session` is the first module this file loads (the `@nestjs/common` import is
+ * type-only): its CommonJS then `require()`s Nest's ES modules while the import graph that holds
+ * them is still loading. Node 20.19.0-20.19.4, 22.12-22.14 and 23.0-23.6 refuse that
+ * (ERR_REQUIRE_CYCLE_MODULE); 22.15-22.16, 23.7-23.11 and 24.0 hand back @nestjs/core before it
+ * has run ("Cannot access 'Reflector' before initialization"). The `engines` floors
+ * (^20.19.5 || ^22.17.0 || >=24.1.0) come from this test.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
