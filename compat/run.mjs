@@ -9,12 +9,14 @@
  *   node compat/run.mjs nest12 package     # what `npm run test:compat` / `test:package` run
  *   KEEP_COMPAT=1 node compat/run.mjs ...  # keep the temporary folders (their path is printed)
  *
- * The suites run on the `node` this script runs on: put another Node first on PATH to try it.
+ * The suites run on the `node` this script runs on: put another Node first on PATH to try it, or
+ * set COMPAT_NODES to a `:`-separated list of Node `bin` folders to run each installed suite on
+ * every one of them in turn (one pack, one install; .ci/run does this for its extra Nodes).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const compatDir = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +53,16 @@ try {
     run(npm, ['ci', ...quiet], app);
     run(npm, ['install', '--no-save', ...quiet, tarballPath], app);
     // NEST_SESSION_TARBALL: for suites that inspect the tarball itself (its file list, attw).
-    run(npm, ['test'], app, { NEST_SESSION_TARBALL: tarballPath });
+    const nodes = (process.env.COMPAT_NODES ?? '').split(delimiter).filter(Boolean);
+    if (nodes.length === 0) run(npm, ['test'], app, { NEST_SESSION_TARBALL: tarballPath });
+    for (const bin of nodes) {
+      const version = execFileSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).trim();
+      console.log(`\n--- ${suite} on node ${version}`);
+      run(npm, ['test'], app, {
+        NEST_SESSION_TARBALL: tarballPath,
+        PATH: `${bin}${delimiter}${process.env.PATH}`,
+      });
+    }
   }
 } catch (err) {
   failed = true;
