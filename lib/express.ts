@@ -12,10 +12,10 @@
  */
 import { Cookie as CookieClass } from './engine/cookie';
 import { Session as SessionClass } from './engine/session';
-import { createSessionMiddleware, type SessionMiddleware } from './engine/session-middleware';
+import { createSessionMiddleware, type SessionMiddleware } from './middleware';
 import type { SessionOptions as Options } from './engine/session-options';
+import { Store as StoreBase } from './engine/store/store';
 import { MemoryStore as MemoryStoreClass } from './stores/memory-store';
-import { Store as StoreBase } from './stores/store';
 
 /**
  * Creates the session middleware. Options and defaults are express-session's (`resave` and

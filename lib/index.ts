@@ -28,7 +28,7 @@ export {
 
 // Stores
 export { SessionStore } from './stores/session-store';
-export { Store, type StoreConstructor } from './stores/store';
+export { Store, type StoreConstructor } from './engine/store/store';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store';
 export {
   RedisStore,
@@ -36,20 +36,20 @@ export {
   type RedisStoreOptions,
   type RedisStoreSerializer,
   type RedisStoredSession,
-} from './stores/redis-store';
-export type { RedisClientLike, RedisCommands } from './stores/redis-client';
+} from './stores/redis/redis-store';
+export type { RedisClientLike, RedisCommands } from './stores/redis/redis-client';
 export { CallbackStoreAdapter } from './stores/callback-store-adapter';
-export { StoreTimeoutError, type SelfTimedStore, type StoreMethod } from './stores/store-call';
+export {
+  StoreTimeoutError,
+  type SelfTimedStore,
+  type StoreMethod,
+} from './engine/store/store-call';
 export { SessionDataError } from './engine/session-data-error';
-export type { StoreLike } from './stores/store-like';
+export type { StoreLike } from './engine/store/store-like';
 export { isStoredSession } from './engine/session-origin';
 
 // Engine types and classes
-export {
-  createSessionMiddleware,
-  type SessionMiddleware,
-  type NextFunction,
-} from './engine/session-middleware';
+export { createSessionMiddleware, type SessionMiddleware, type NextFunction } from './middleware';
 export type { SessionOptions } from './engine/session-options';
 export {
   SESSION_EVENT_NAMES,
@@ -57,8 +57,13 @@ export {
   type SessionEventName,
   type SessionEventHooks,
 } from './engine/session-events';
-export { Session as SessionObject, type RegenerateOptions } from './engine/session';
-export { SessionPromise } from './engine/session-promise';
+export {
+  Session as SessionObject,
+  SessionPromise,
+  type RegenerateOptions,
+  type RequestSession,
+  type SessionRequest,
+} from './engine/session';
 export {
   Cookie,
   type CookieOptions,
@@ -66,12 +71,7 @@ export {
   type CookieSameSite,
   type CookiePriority,
 } from './engine/cookie';
-export type {
-  SessionData,
-  SessionRecord,
-  RequestSession,
-  SessionRequest,
-} from './engine/session-data';
+export type { SessionData, SessionRecord } from './engine/session-data';
 export type { SecretKey } from './engine/signature';
 export { generateSessionId, isDefaultSessionId } from './engine/session-id';
 export type { ProxySetting } from './engine/secure-request';

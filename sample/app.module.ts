@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { SessionModule, type SessionModuleOptions } from '../lib';
-import { RedisStore } from '../lib/stores/redis-store';
+import { RedisStore } from '../lib/stores/redis/redis-store';
 import { AdminController } from './admin/admin.controller';
 import { AuthModule } from './auth/auth.module';
 import { CartController } from './cart/cart.controller';

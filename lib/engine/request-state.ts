@@ -1,4 +1,3 @@
-import type { RequestSession } from './session-data';
 import type { SessionPatch } from './session-patch';
 
 /**
@@ -9,18 +8,23 @@ import type { SessionPatch } from './session-patch';
 export const SESSION_STATE = Symbol('nest-session.state');
 
 /**
- * What a {@link Session} asks of the middleware that created it.
+ * What a session asks of the middleware that created it (`S`: the session type).
  * @internal
  */
-export interface SessionLifecycle {
+export interface SessionLifecycle<S> {
   /** Per-operation store timeout in milliseconds (undefined: none). */
   readonly storeTimeout: number | undefined;
   /** Called before an explicit save of the request's current session: records what is being saved. */
-  beforeSave(session: RequestSession): void;
+  beforeSave(session: S): void;
   /** Called when the store confirmed the destroy of the request's session (`session.destroy()`). */
-  onDestroy(session: RequestSession): void;
+  onDestroy(session: S): void;
   /** Called when the store confirmed a save of one of the request's sessions. */
-  afterSave(session: RequestSession): void;
+  afterSave(session: S): void;
+  /**
+   * Called when the store refused a save of a session read from it because that session no
+   * longer exists (destroyed meanwhile: logout in another tab). Nothing was written.
+   */
+  onSaveRefused(session: S): void;
   /** Called after `regenerate()` replaced the session `previousId` by a new one. */
   afterRegenerate(previousId: string): void;
   /** Called when a store operation made on behalf of the request failed. */
@@ -33,7 +37,7 @@ export interface SessionLifecycle {
    * With `concurrency: 'merge'`, the patch to write instead of the whole session (undefined:
    * write it whole).
    */
-  patchFor(session: RequestSession): SessionPatch | undefined;
+  patchFor(session: S): SessionPatch | undefined;
   /** What a failed store operation rejects a session method with (`mapStoreError`). */
   mapStoreError(err: unknown): unknown;
   /** Creates a new session (new id, data and cookie) on the request. */

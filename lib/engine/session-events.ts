@@ -1,4 +1,4 @@
-import type { SessionRequest } from './session-data';
+import type { SessionRequest } from './session';
 
 /** What each session lifecycle event carries. */
 export interface SessionEventMap {

@@ -1,12 +1,11 @@
 import type { CookieOptions } from './cookie';
 import { deprecate } from './deprecate';
 import type { ProxySetting } from './secure-request';
-import type { RequestSession, SessionRequest } from './session-data';
+import type { RequestSession, SessionRequest } from './session';
 import type { SessionEventHooks } from './session-events';
 import { generateSessionId } from './session-id';
 import type { SecretKey } from './signature';
-import { MemoryStore } from '../stores/memory-store';
-import type { StoreLike } from '../stores/store-like';
+import type { StoreLike } from './store/store-like';
 
 /** The session engine's options: express-session's, plus a few of our own (marked). */
 export interface SessionOptions {
@@ -37,7 +36,7 @@ export interface SessionOptions {
   rolling?: boolean;
   /** Store and send a cookie for new sessions even when nothing was put in them. */
   saveUninitialized?: boolean;
-  /** The session store. Default: a new {@link MemoryStore}. */
+  /** The session store. Default: a new `MemoryStore`. */
   store?: StoreLike;
   /** What to do when `req.session` is removed during the request: `'keep'` (default) or `'destroy'`. */
   unset?: 'destroy' | 'keep';
@@ -167,10 +166,16 @@ export interface ResolvedSessionOptions {
   readonly onError: ((err: unknown, req: SessionRequest) => void) | undefined;
 }
 
-const MEMORY_STORE_WARNING =
-  'Warning: nest-session is using its in-process MemoryStore in production.\n' +
-  'Sessions live in this process only: they are lost on restart and not shared between\n' +
-  'instances. Use a shared store such as RedisStore when you run more than one instance.';
+/**
+ * The store used when the options name none, supplied by the layer that builds the engine (the
+ * engine knows no concrete store): `create` makes it, `check` sees the store finally chosen
+ * (configured or created), for example to warn about an in-process store in production.
+ * @internal
+ */
+export interface DefaultStore {
+  create(): StoreLike;
+  check?(store: StoreLike): void;
+}
 
 /**
  * Applies express-session's defaults and validation (same messages, same deprecation notices).
@@ -178,7 +183,7 @@ const MEMORY_STORE_WARNING =
  */
 export function resolveSessionOptions(
   options: SessionOptions = {},
-  warnMemoryStore = true,
+  defaultStore: DefaultStore,
 ): ResolvedSessionOptions {
   const genid = options.genid || generateSessionId;
   if (typeof genid !== 'function') throw new TypeError('genid option must be a function');
@@ -246,10 +251,8 @@ export function resolveSessionOptions(
 
   let store = options.store;
   const storeCreated = !store;
-  if (!store) store = new MemoryStore();
-  if (warnMemoryStore && process.env.NODE_ENV === 'production' && store instanceof MemoryStore) {
-    console.warn(MEMORY_STORE_WARNING);
-  }
+  if (!store) store = defaultStore.create();
+  defaultStore.check?.(store);
 
   return {
     secrets,

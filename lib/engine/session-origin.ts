@@ -1,5 +1,3 @@
-import type { Session } from './session';
-
 /** On a session read from the store: the record it was built from (non-enumerable). */
 const STORED_RECORD = Symbol('nest-session.storedRecord');
 
@@ -10,7 +8,7 @@ type MarkedSession = { [STORED_RECORD]?: object };
  * remembers the record object the store returned for it.
  * @internal
  */
-export function markLoadedFromStore(session: Session, record: object): void {
+export function markLoadedFromStore(session: object, record: object): void {
   // A hidden property rather than a WeakMap: cheaper to set, and nothing for the GC to trace.
   // Non-enumerable, so data copies, deep equality and JSON never see it.
   Object.defineProperty(session, STORED_RECORD, { value: record, configurable: true });

@@ -1,4 +1,5 @@
-import type { RequestSession, SessionRecord } from './session-data';
+import type { SessionRecord } from './session-data';
+import type { RequestSession } from './session';
 
 /** How to find the user of a session: a key of its data, or a function of it. */
 export type UserKey = string | ((session: RequestSession) => unknown);

@@ -1,14 +1,42 @@
-import type { Cookie } from './cookie';
-import { NodeCallback } from './node-callback';
-import { SESSION_STATE, SessionLifecycle } from './request-state';
-import type { RequestSession, SessionRecord, SessionRequest } from './session-data';
-import { SessionPromise } from './session-promise';
-import { callStore } from '../stores/store-call';
-import type { StoreLike } from '../stores/store-like';
-import { createSessionFromRecord, Store } from '../stores/store';
+import type { IncomingMessage } from 'node:http';
+import { Cookie } from './cookie';
+import type { NodeCallback } from './node-callback';
+import { SESSION_STATE, type SessionLifecycle } from './request-state';
+import type { SessionData, SessionRecord } from './session-data';
+import { markLoadedFromStore } from './session-origin';
+import { callStore } from './store/store-call';
+import { STORE_BASE, type StoreBaseMark, type StoreLike } from './store/store-like';
 
-function lifecycleOf(req: SessionRequest): SessionLifecycle | undefined {
-  return (req as SessionRequest & { [SESSION_STATE]?: SessionLifecycle })[SESSION_STATE];
+/** `req.session`: the {@link Session} methods plus the (augmentable) {@link SessionData}. */
+export type RequestSession = Session & Partial<SessionData>;
+
+/**
+ * The request properties the session engine reads and sets (typed on `node:http`, no Express
+ * import): the object a session is exposed on.
+ */
+export interface SessionRequest extends IncomingMessage {
+  /** The session, once the middleware has run (absent on skipped paths). */
+  session?: RequestSession | null;
+  /** The session id (what the cookie carries). */
+  sessionID?: string;
+  /** The store the middleware used for this request. */
+  sessionStore?: StoreLike;
+  /** Set by cookie-parser; used as the secret when the `secret` option is missing. */
+  secret?: string;
+  /** Set by cookie-parser. */
+  cookies?: Record<string, unknown>;
+  /** Set by cookie-parser when it has a secret. */
+  signedCookies?: Record<string, unknown>;
+  /** Set by Express: the URL before mounting rewrote `req.url`. */
+  originalUrl?: string;
+  /** Set by Express from its `trust proxy` setting. */
+  secure?: boolean;
+}
+
+type Lifecycle = SessionLifecycle<RequestSession>;
+
+function lifecycleOf(req: SessionRequest): Lifecycle | undefined {
+  return (req as SessionRequest & { [SESSION_STATE]?: Lifecycle })[SESSION_STATE];
 }
 
 function storeOf(session: Session): StoreLike {
@@ -18,8 +46,35 @@ function storeOf(session: Session): StoreLike {
 }
 
 /**
+ * Builds `req.session` from a stored record, as `Store#createSession` does. Used directly for
+ * stores that do not inherit from our `Store` base (e.g. connect-redis extending express-session's
+ * own base), so `req.session` is always one of our {@link Session} objects.
+ * @internal
+ */
+export function createSessionFromRecord(req: SessionRequest, data: SessionRecord): RequestSession {
+  const expires = data.cookie.expires;
+  const originalMaxAge = data.cookie.originalMaxAge;
+  const cookie = new Cookie(data.cookie);
+  if (typeof expires === 'string') cookie.expires = new Date(expires);
+  else if (typeof expires === 'number') cookie.expires = new Date(expires);
+  cookie.originalMaxAge = originalMaxAge;
+  (data as { cookie: unknown }).cookie = cookie;
+  const session = new Session(req, data) as RequestSession;
+  markLoadedFromStore(session, data);
+  req.session = session;
+  return session;
+}
+
+/** Whether a store is built on our `Store` base (its `createSession` makes our sessions). */
+function isOwnStore(
+  store: StoreLike,
+): store is StoreLike & { createSession: typeof createSessionFromRecord } {
+  return (store as { [STORE_BASE]?: StoreBaseMark })[STORE_BASE] !== undefined;
+}
+
+/**
  * Turns a stored record into `req.session`, through the store's own `createSession` when the
- * store is built on our {@link Store}, and through our own logic otherwise (so `req.session` is
+ * store is built on our `Store` base, and through our own logic otherwise (so `req.session` is
  * always one of our sessions, even for stores built on express-session's base).
  * @internal
  */
@@ -28,9 +83,7 @@ export function inflateSession(
   req: SessionRequest,
   data: SessionRecord,
 ): RequestSession {
-  return store instanceof Store
-    ? (store as Store).createSession(req, data)
-    : createSessionFromRecord(req, data);
+  return isOwnStore(store) ? store.createSession(req, data) : createSessionFromRecord(req, data);
 }
 
 /** Options of {@link Session.regenerate}. */
@@ -105,8 +158,9 @@ export class Session {
         const patch =
           typeof store.patch === 'function' ? life?.patchFor(this as RequestSession) : undefined;
         const args = patch ? [this.id, patch, this] : [this.id, this];
-        callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err) => {
+        callStore(store, patch ? 'patch' : 'set', args, life?.storeTimeout, (err, written) => {
           if (err) life?.onStoreError('set', this.id, err);
+          else if (written === false) life?.onSaveRefused(this as RequestSession);
           else life?.afterSave(this as RequestSession);
           done(err && life ? life.mapStoreError(err) : err);
         });
@@ -214,7 +268,9 @@ export class Session {
         return done(err);
       }
       const life = lifecycleOf(req);
-      const own = store.regenerate === undefined || store.regenerate === Store.prototype.regenerate;
+      const own =
+        store.regenerate === undefined ||
+        store.regenerate === (store as { [STORE_BASE]?: StoreBaseMark })[STORE_BASE]?.regenerate;
       if (!own) {
         // A store built on another base (express-session's) or with its own regenerate.
         (store.regenerate as (r: SessionRequest, cb: NodeCallback) => void).call(store, req, done);
@@ -238,5 +294,77 @@ export class Session {
         done(err && life ? life.mapStoreError(err) : err);
       });
     });
+  }
+}
+
+/**
+ * What `save()`, `reload()`, `destroy()` and `regenerate()` return when called without a
+ * callback: a real promise (so `await req.session.save()` works and rejects on store errors)
+ * that also carries the session's chainable methods, so express-session style chains such as
+ * `req.session.save().touch()` keep working. A call nobody awaits never causes an unhandled
+ * rejection.
+ */
+export class SessionPromise<S extends Session = Session> extends Promise<void> {
+  // `then`/`catch` return plain promises, not SessionPromise.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  /** The session this operation ran on. */
+  declare readonly session: S;
+
+  /** @internal use {@link SessionPromise.run}. */
+  static run<S extends Session>(
+    session: S,
+    start: (done: NodeCallback) => void,
+  ): SessionPromise<S> {
+    let settle!: NodeCallback;
+    const promise = new SessionPromise<S>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    Reflect.defineProperty(promise, 'session', { value: session });
+    void promise.catch(() => undefined);
+    start(settle);
+    return promise;
+  }
+
+  /** Same as `session.touch()`. */
+  touch(): S {
+    return this.session.touch();
+  }
+
+  /** Same as `session.resetMaxAge()`. */
+  resetMaxAge(): S {
+    return this.session.resetMaxAge();
+  }
+
+  /** Same as `session.save()`. */
+  save(): SessionPromise<S>;
+  save(callback: NodeCallback): S;
+  save(callback?: NodeCallback): S | SessionPromise<S> {
+    return callback ? this.session.save(callback) : this.session.save();
+  }
+
+  /** Same as `session.reload()`. */
+  reload(): SessionPromise<S>;
+  reload(callback: NodeCallback): S;
+  reload(callback?: NodeCallback): S | SessionPromise<S> {
+    return callback ? this.session.reload(callback) : this.session.reload();
+  }
+
+  /** Same as `session.destroy()`. */
+  destroy(): SessionPromise<S>;
+  destroy(callback: NodeCallback): S;
+  destroy(callback?: NodeCallback): S | SessionPromise<S> {
+    return callback ? this.session.destroy(callback) : this.session.destroy();
+  }
+
+  /** Same as `session.regenerate()`. */
+  regenerate(options?: RegenerateOptions): SessionPromise<S>;
+  regenerate(callback: NodeCallback): S;
+  regenerate(optionsOrCallback?: RegenerateOptions | NodeCallback): S | SessionPromise<S> {
+    return typeof optionsOrCallback === 'function'
+      ? this.session.regenerate(optionsOrCallback)
+      : this.session.regenerate(optionsOrCallback);
   }
 }

@@ -1,10 +1,10 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { SessionData } from '../engine/session-data';
+import {
+  REQUIRED_SESSION_KEYS as requiredKeys,
+  SESSION_OPTIONAL as optional,
+} from './session-metadata';
 import { SessionGuard } from './session.guard';
-
-const requiredKeys = Reflector.createDecorator<string[]>();
-const optional = Reflector.createDecorator<boolean>({ transform: () => true });
 
 /**
  * Requires an existing session holding the given keys (e.g. `@RequireSession('userId')`) on a

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { RouteInfo } from '@nestjs/common/interfaces/middleware/middleware-configuration.interface';
 import type { CookieOptions } from '../engine/cookie';
-import type { SessionRequest } from '../engine/session-data';
+import type { SessionRequest } from '../engine/session';
 import type { SessionOptions } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
 import type { SessionModuleOptions } from './session-module-options.interface';

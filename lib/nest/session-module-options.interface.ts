@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { RouteInfo } from '@nestjs/common/interfaces/middleware/middleware-configuration.interface';
 import type { SessionOptions } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
-import type { StoreLike } from '../stores/store-like';
+import type { StoreLike } from '../engine/store/store-like';
 
 /**
  * Options of `SessionModule.forRoot()` / `forRootAsync()`: every engine option plus route

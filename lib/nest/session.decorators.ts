@@ -4,7 +4,8 @@ import {
   type PipeTransform,
   type Type,
 } from '@nestjs/common';
-import type { RequestSession, SessionData, SessionRequest } from '../engine/session-data';
+import type { SessionData } from '../engine/session-data';
+import type { RequestSession, SessionRequest } from '../engine/session';
 
 /** The type `@Session(key)` injects: the (augmented) {@link SessionData} value, possibly absent. */
 export type SessionValue<K extends keyof SessionData> = SessionData[K] | undefined;

@@ -1,19 +1,19 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SESSION_STATE } from '../engine/request-state';
-import type { RequestSession, SessionRequest } from '../engine/session-data';
-import { OptionalSession, RequireSession } from './require-session.decorator';
+import type { RequestSession, SessionRequest } from '../engine/session';
+import { REQUIRED_SESSION_KEYS, SESSION_OPTIONAL } from './session-metadata';
 import { SessionRequiredException } from './session.exceptions';
 
 type StatefulRequest = SessionRequest & { [SESSION_STATE]?: { loadedFromStore?: boolean } };
 
 /**
  * Lets a request through only when it carries a session that existed before this request (read
- * from the store, not just created), holding every key named with {@link RequireSession}.
+ * from the store, not just created), holding every key named with `RequireSession`.
  * Otherwise throws {@link SessionRequiredException} (401).
  *
  * Use it per route (`@UseGuards(SessionGuard)`, or `@RequireSession('userId')` which applies it),
- * or globally (`{ provide: APP_GUARD, useClass: SessionGuard }`) with {@link OptionalSession} on
+ * or globally (`{ provide: APP_GUARD, useClass: SessionGuard }`) with `OptionalSession` on
  * public routes. Subclass it to change the check ({@link SessionGuard.isSatisfied}) or the error
  * ({@link SessionGuard.reject}).
  */
@@ -24,8 +24,8 @@ export class SessionGuard implements CanActivate {
   /** Nest's guard entry point. */
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride(OptionalSession, targets)) return true;
-    const keys = this.reflector.getAllAndMerge(RequireSession, targets) ?? [];
+    if (this.reflector.getAllAndOverride(SESSION_OPTIONAL, targets)) return true;
+    const keys = this.reflector.getAllAndMerge(REQUIRED_SESSION_KEYS, targets) ?? [];
     const req = this.getRequest(context);
     if (!this.hasExistingSession(req)) return this.reject(context, 'A session is required');
     const session = req.session as RequestSession;

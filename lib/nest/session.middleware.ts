@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SESSION_STATE } from '../engine/request-state';
-import type { SessionEngine } from '../engine/session-middleware';
-import { StoreTimeoutError } from '../stores/store-call';
+import type { SessionEngine } from '../engine/lifecycle/session-engine';
+import { StoreTimeoutError } from '../engine/store/store-call';
 import type { ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
 import { SessionStoreUnavailableException } from './session.exceptions';

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { SessionEngine } from '../engine/session-middleware';
+import type { SessionEngine } from '../engine/lifecycle/session-engine';
 import { SessionStore } from '../stores/session-store';
 import { type ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';

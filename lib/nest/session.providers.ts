@@ -1,8 +1,9 @@
 import type { Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { SessionEngine } from '../engine/session-middleware';
+import { SessionEngine } from '../engine/lifecycle/session-engine';
 import { resolveSessionOptions } from '../engine/session-options';
 import { CallbackStoreAdapter } from '../stores/callback-store-adapter';
+import { QUIET_MEMORY_STORE_DEFAULT } from '../stores/default-store';
 import { SessionStore } from '../stores/session-store';
 import { type ResolvedModuleOptions, resolveModuleOptions } from './resolve-module-options';
 import { bridgeSessionEvents } from './session-event-bridge';
@@ -29,7 +30,7 @@ export const engineProvider: Provider = {
     new SessionEngine(
       resolveSessionOptions(
         { ...options.engine, events: bridgeSessionEvents(options.engine.events, moduleRef) },
-        false,
+        QUIET_MEMORY_STORE_DEFAULT,
       ),
     ),
 };

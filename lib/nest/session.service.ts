@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionRecord } from '../engine/session-data';
-import type { SessionEngine } from '../engine/session-middleware';
+import type { SessionEngine } from '../engine/lifecycle/session-engine';
 import { sessionUser } from '../engine/session-user';
 import { SessionStore } from '../stores/session-store';
 import { SESSION_ENGINE } from './session.constants';

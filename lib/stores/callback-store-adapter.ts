@@ -1,8 +1,8 @@
 import type { NodeCallback } from '../engine/node-callback';
 import { promiseOrCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
-import { callStore, type StoreMethod } from './store-call';
-import type { StoreLike } from './store-like';
+import { callStore, type StoreMethod } from '../engine/store/store-call';
+import type { StoreLike } from '../engine/store/store-like';
 import { SessionStore } from './session-store';
 
 /**
@@ -53,6 +53,13 @@ export class CallbackStoreAdapter extends SessionStore {
     const all = (await this.call<unknown>('all', [])) as unknown;
     if (Array.isArray(all)) return all.map((s: { id?: string }) => String(s.id));
     return Object.keys((all ?? {}) as object);
+  }
+
+  /** Every stored session, as the wrapped store's `all()` answers (else read id by id). */
+  override async all(): Promise<Record<string, SessionRecord> | SessionRecord[]> {
+    if (typeof this.store.all !== 'function') return super.all();
+    return ((await this.call<unknown>('all', [])) ?? {}) as
+      Record<string, SessionRecord> | SessionRecord[];
   }
 
   /** Number of stored sessions. */

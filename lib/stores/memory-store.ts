@@ -3,7 +3,7 @@ import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
-import { ownOperationBound, type StoreMethod } from './store-call';
+import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -154,13 +154,15 @@ export class MemoryStore extends SessionStore {
     });
   }
 
-  /** Stores a session (serialized with `JSON.stringify`). */
-  override set(sid: string, session: SessionRecord): Promise<void>;
-  override set(sid: string, session: SessionRecord, callback: NodeCallback): void;
-  override set(sid: string, session: SessionRecord, callback?: NodeCallback) {
-    return answer(callback, () => {
-      // A session read from the store that has since been destroyed (or expired) stays gone.
-      if (isStoredSession(session) && !this.lookup(sid)) return;
+  /**
+   * Stores a session (serialized with `JSON.stringify`). A session read from the store that has
+   * since been destroyed (or expired) stays gone: answers `false`, nothing written.
+   */
+  override set(sid: string, session: SessionRecord): Promise<void | false>;
+  override set(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
+  override set(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
+    return answer(callback, (): void | false => {
+      if (isStoredSession(session) && !this.lookup(sid)) return false;
       this.write(sid, JSON.stringify(session), session);
     });
   }
@@ -174,13 +176,16 @@ export class MemoryStore extends SessionStore {
     });
   }
 
-  /** Refreshes a session's expiry: only its `cookie` is replaced, its data stays as stored. */
-  override touch(sid: string, session: SessionRecord): Promise<void>;
-  override touch(sid: string, session: SessionRecord, callback: NodeCallback): void;
-  override touch(sid: string, session: SessionRecord, callback?: NodeCallback) {
-    return answer(callback, () => {
+  /**
+   * Refreshes a session's expiry: only its `cookie` is replaced, its data stays as stored.
+   * Answers `false` when the session no longer exists.
+   */
+  override touch(sid: string, session: SessionRecord): Promise<void | false>;
+  override touch(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
+  override touch(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
+    return answer(callback, (): void | false => {
       const entry = this.lookup(sid);
-      if (!entry) return;
+      if (!entry) return false;
       const stored = JSON.parse(jsonOf(entry)) as SessionRecord;
       stored.cookie = session.cookie;
       this.entries.delete(sid);
@@ -190,23 +195,34 @@ export class MemoryStore extends SessionStore {
 
   /**
    * Applies a patch (`concurrency: 'merge'`): only the keys a request changed are written, with
-   * the new cookie; atomic (synchronous). A session that no longer exists stays gone.
+   * the new cookie; atomic (synchronous). A session that no longer exists stays gone (answers
+   * `false`).
    */
-  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void>;
-  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback: NodeCallback): void;
-  patch(sid: string, patch: SessionPatch, session: SessionRecord, callback?: NodeCallback) {
-    return answer(callback, () => {
+  patch(sid: string, patch: SessionPatch, session: SessionRecord): Promise<void | false>;
+  patch(
+    sid: string,
+    patch: SessionPatch,
+    session: SessionRecord,
+    callback: NodeCallback<void | false>,
+  ): void;
+  patch(
+    sid: string,
+    patch: SessionPatch,
+    session: SessionRecord,
+    callback?: NodeCallback<void | false>,
+  ) {
+    return answer(callback, (): void | false => {
       const entry = this.lookup(sid);
-      if (!entry) return;
+      if (!entry) return false;
       const record = applyPatch(JSON.parse(jsonOf(entry)) as SessionRecord, patch, session.cookie);
       this.write(sid, JSON.stringify(record), session);
     });
   }
 
   /** All live sessions as an object keyed by id (express-session's shape). */
-  all(): Promise<Record<string, SessionRecord>>;
-  all(callback: NodeCallback<Record<string, SessionRecord>>): void;
-  all(callback?: NodeCallback<Record<string, SessionRecord>>) {
+  override all(): Promise<Record<string, SessionRecord>>;
+  override all(callback: NodeCallback<Record<string, SessionRecord>>): void;
+  override all(callback?: NodeCallback<Record<string, SessionRecord>>) {
     return answer(callback, () => {
       const out = Object.create(null) as Record<string, SessionRecord>;
       for (const sid of [...this.entries.keys()]) {

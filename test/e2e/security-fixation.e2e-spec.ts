@@ -145,3 +145,39 @@ describe.each(STORE_KINDS)('secret rotation on %s', (kind) => {
     expect(sessionIdOf(cookiePair(res, h.name))).not.toBe(id);
   });
 });
+
+describe.each(STORE_KINDS)('sign-out while a slow request is in flight: %s', (kind) => {
+  /**
+   * A request that started before the sign-out and ends after it must not hand the browser a
+   * live cookie for the destroyed session, whether it changed the session (its save is refused)
+   * or only read it with `rolling` (its touch is refused); the record stays gone.
+   */
+  it.each([
+    ['changes the session', '/slow?ms=400', { cookie: { maxAge: 3_600_000 } }],
+    ['only reads it (rolling: true)', '/slow-peek?ms=400', { rolling: true }],
+  ])('a slow request that %s gets no session cookie back', async (_label, path, options) => {
+    const h = await bootFixture(kind, [SecurityController], options);
+    try {
+      const first = await request(h.url).get('/count').expect(200);
+      const pair = cookiePair(first, h.name);
+      const id = sessionIdOf(pair);
+      // The same route without a logout sends the cookie back: the check below is meaningful.
+      const control = await request(h.url).get(path).set('Cookie', pair).expect(200);
+      expect(setCookieFor(control, h.name)).toBeDefined();
+
+      const slow = request(h.url)
+        .get(path)
+        .set('Cookie', pair)
+        .then((res) => res);
+      await new Promise((r) => setTimeout(r, 100));
+      const out = await request(h.url).post('/logout').set('Cookie', pair).expect(200);
+      expect(setCookieFor(out, h.name)).toMatch(/Expires=Thu, 01 Jan 1970/);
+      const late = await slow;
+      expect(late.status).toBe(200);
+      expect(setCookieFor(late, h.name)).toBeUndefined();
+      expect(await h.stored(id)).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -125,6 +125,19 @@ describe.each(STORE_KINDS)('hostile stored records: sample app on %s', (kind) =>
     ['cookie an array', { cookie: [], visits: 7 }],
     ['cookie.expires not a date', { cookie: liveCookie({ expires: 'not a date' }), visits: 7 }],
     ['cookie.expires an object', { cookie: liveCookie({ expires: { $date: 1 } }), visits: 7 }],
+    [
+      'cookie.originalMaxAge a string',
+      { cookie: liveCookie({ originalMaxAge: 'NaN' }), visits: 7 },
+    ],
+    ['cookie.originalMaxAge negative', { cookie: liveCookie({ originalMaxAge: -5 }), visits: 7 }],
+    ['cookie.originalMaxAge zero', { cookie: liveCookie({ originalMaxAge: 0 }), visits: 7 }],
+    ['cookie.originalMaxAge huge', { cookie: liveCookie({ originalMaxAge: 1e300 }), visits: 7 }],
+    [
+      'cookie.originalMaxAge past the last valid date',
+      { cookie: liveCookie({ originalMaxAge: 8.64e15 }), visits: 7 },
+    ],
+    ['cookie.originalMaxAge an object', { cookie: liveCookie({ originalMaxAge: {} }), visits: 7 }],
+    ['cookie.expires a huge number', { cookie: liveCookie({ expires: 1e300 }), visits: 7 }],
   ])('a record with %s: fresh session, record removed', async (_l, value) => {
     await expectDiscarded(kind === 'redis' ? JSON.stringify(value) : value);
   });

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
-const HOST = '127.0.0.1';
+export const HOST = '127.0.0.1';
 
 /** A Redis for one test file. */
 export interface RedisHandle {
@@ -38,11 +38,22 @@ export interface RedisHandle {
   up(): Promise<void>;
   /** Disconnects the clients, then kills the private server (or deletes the prefixed keys). */
   stop(): Promise<void>;
+  /**
+   * Private server only: kills it at once and removes its folder, synchronously (for exit and
+   * signal handlers, as the benchmark's; prefer `stop()` elsewhere).
+   */
+  killNow(): void;
 }
 
-/** A private three-master Redis Cluster. */
+/** A private three-master Redis Cluster (with a replica per master if asked). */
 export interface RedisClusterHandle {
   nodes: { host: string; port: number }[];
+  /**
+   * With replicas only: kills the master holding `key`'s slot (SIGKILL), resolves once its
+   * replica has taken over (cluster state ok again), then restarts the killed node (it rejoins
+   * as a replica) and resolves once it is in sync.
+   */
+  killMasterOf(key: string): Promise<{ from: number; to: number }>;
   /** A key prefix unique to this handle. */
   prefix: string;
   /** A new ioredis Cluster client (disconnected by `stop()`). */
@@ -51,19 +62,21 @@ export interface RedisClusterHandle {
   nodeClient(index: number): Redis;
   /** Disconnects the clients and kills the three servers. */
   stop(): Promise<void>;
+  /** Kills every node at once and removes the folder, synchronously (see `RedisHandle`). */
+  killNow(): void;
 }
 
-const INSTALL_HINT =
+export const INSTALL_HINT =
   'Redis is required by these tests: install redis-server and redis-tools ' +
   '(Debian/Ubuntu: `apt-get install -y redis-server redis-tools`; macOS: `brew install redis`) ' +
   'so that `redis-server` and `redis-cli` are on PATH, or set REDIS_URL=redis://host:port to a ' +
   'Redis you own (the tests only touch keys under a unique prefix there).';
 
-function uniquePrefix(): string {
+export function uniquePrefix(): string {
   return `nest-session-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
 }
 
-function hasBinary(name: string): boolean {
+export function hasBinary(name: string): boolean {
   const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
   return r.error === undefined && r.status === 0;
 }
@@ -77,7 +90,7 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /** A free port whose cluster-bus port (+10000) is free too. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = 20_000 + Math.floor(Math.random() * 25_000);
     if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return port;
@@ -112,18 +125,37 @@ async function waitForPing(port: number, deadlineMs = 10_000): Promise<void> {
   throw new Error(`redis-server on port ${port} did not start: ${String(lastError)}`);
 }
 
-class ServerProcess {
+export class ServerProcess {
   private child: ChildProcess | undefined;
   private output = '';
 
+  /**
+   * @param sentinelConfig a Sentinel's configuration file: the process runs as `redis-server
+   *   <file> --sentinel` (Sentinel rewrites that file, so each sentinel needs its own)
+   */
   constructor(
     readonly port: number,
     readonly dir: string,
     private readonly extraArgs: string[] = [],
+    private readonly sentinelConfig?: string,
   ) {}
 
   async start(): Promise<void> {
-    const args = [
+    if (this.sentinelConfig !== undefined)
+      return this.spawn([
+        this.sentinelConfig,
+        '--sentinel',
+        '--port',
+        String(this.port),
+        '--bind',
+        HOST,
+        '--dir',
+        this.dir,
+        '--protected-mode',
+        'no',
+        ...this.extraArgs,
+      ]);
+    return this.spawn([
       '--port',
       String(this.port),
       '--bind',
@@ -137,7 +169,10 @@ class ServerProcess {
       '--protected-mode',
       'no',
       ...this.extraArgs,
-    ];
+    ]);
+  }
+
+  private async spawn(args: string[]): Promise<void> {
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -152,6 +187,13 @@ class ServerProcess {
     await Promise.race([waitForPing(this.port), failed]);
   }
 
+  /** SIGKILL now, without waiting (for `process.on('exit')` handlers, which cannot wait). */
+  killNow(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
   async kill(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -164,7 +206,7 @@ class ServerProcess {
   }
 }
 
-function clientTracker() {
+export function clientTracker() {
   const clients: (Redis | Cluster)[] = [];
   return {
     track<T extends Redis | Cluster>(client: T): T {
@@ -208,6 +250,7 @@ export async function startRedis(options: { requirePrivate?: boolean } = {}): Pr
       client,
       down: notPrivate,
       up: notPrivate,
+      killNow: () => undefined,
       async stop() {
         const cleaner = new Redis(sharedUrl);
         try {
@@ -246,12 +289,59 @@ export async function startRedis(options: { requirePrivate?: boolean } = {}): Pr
       tracker.track(new Redis({ host: HOST, port, disconnectTimeout: 100, ...extra })),
     down: () => server.kill(),
     up: () => server.start(),
+    killNow() {
+      server.killNow();
+      rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       await tracker.closeAll();
       await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `fn` on a short-lived connection to one node. */
+async function onNode<T>(server: ServerProcess, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new Redis({
+    host: HOST,
+    port: server.port,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
+  c.on('error', () => undefined);
+  try {
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, ms = 30_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Waits until every node reports `cluster_state:ok`. */
+function allOk(servers: ServerProcess[]): Promise<void> {
+  return waitUntil('the Redis Cluster to reach cluster_state:ok', async () =>
+    (await Promise.all(servers.map((s) => clusterStateOk(s.port)))).every(Boolean),
+  );
+}
+
+/** Waits until every replica's link to its master is up. */
+function replicasInSync(servers: ServerProcess[]): Promise<void> {
+  return waitUntil('the cluster replicas to sync', async () => {
+    for (const server of servers) {
+      const info = await onNode(server, (c) => c.info('replication'));
+      if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
+    }
+    return true;
+  });
 }
 
 async function clusterStateOk(port: number): Promise<boolean> {
@@ -266,8 +356,23 @@ async function clusterStateOk(port: number): Promise<boolean> {
   }
 }
 
-/** A private Redis Cluster of three masters (no replicas) on free ports. */
-export async function startRedisCluster(): Promise<RedisClusterHandle> {
+/** The port of the master serving `key`'s slot, as `node` sees the cluster. */
+async function masterPortOf(node: Redis, key: string): Promise<number> {
+  const slot = (await node.call('CLUSTER', 'KEYSLOT', key)) as number;
+  const slots = (await node.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+  const range = slots.find(([lo, hi]) => slot >= lo && slot <= hi);
+  if (!range) throw new Error(`no master serves slot ${slot}`);
+  return range[2][1];
+}
+
+/**
+ * A private Redis Cluster of three masters on free ports, without replicas, or with `replicas`
+ * per master (for failover tests; `cluster-node-timeout` is then 1000 ms).
+ */
+export async function startRedisCluster(
+  options: { replicas?: number } = {},
+): Promise<RedisClusterHandle> {
+  const replicas = options.replicas ?? 0;
   if (!hasBinary('redis-server') || !hasBinary('redis-cli')) throw new Error(INSTALL_HINT);
   const dir = mkdtempSync(join(tmpdir(), 'nest-session-cluster-'));
   const servers: ServerProcess[] = [];
@@ -278,7 +383,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await freePort();
       const server = new ServerProcess(port, dir, [
         '--cluster-enabled',
@@ -286,7 +391,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
         '--cluster-config-file',
         `nodes-${port}.conf`,
         '--cluster-node-timeout',
-        '2000',
+        replicas > 0 ? '1000' : '2000',
       ]);
       servers.push(server);
       await server.start();
@@ -294,19 +399,21 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     const addresses = servers.map((s) => `${HOST}:${s.port}`);
     const created = spawnSync(
       'redis-cli',
-      ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...addresses,
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
       { encoding: 'utf8', timeout: 30_000 },
     );
     if (created.status !== 0) {
       throw new Error(`redis-cli --cluster create failed:\n${created.stdout}\n${created.stderr}`);
     }
-    const until = Date.now() + 20_000;
-    for (;;) {
-      const states = await Promise.all(servers.map((s) => clusterStateOk(s.port)));
-      if (states.every(Boolean)) break;
-      if (Date.now() > until) throw new Error('the Redis Cluster did not reach cluster_state:ok');
-      await sleep(100);
-    }
+    await allOk(servers);
+    if (replicas > 0) await replicasInSync(servers);
   } catch (err) {
     await stopAll();
     throw err;
@@ -314,6 +421,24 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   const nodes = servers.map((s) => ({ host: HOST, port: s.port }));
   return {
     nodes,
+    async killMasterOf(key: string) {
+      if (replicas === 0) throw new Error('killMasterOf needs a cluster with replicas');
+      const from = await onNode(servers[0] as ServerProcess, (c) => masterPortOf(c, key));
+      const victim = servers.find((s) => s.port === from) as ServerProcess;
+      const alive = servers.filter((s) => s !== victim);
+      await victim.kill();
+      let to = from;
+      await waitUntil('a replica to take over the killed master', async () => {
+        to = await onNode(alive[0] as ServerProcess, (c) => masterPortOf(c, key));
+        return to !== from;
+      });
+      await allOk(alive);
+      // Back with its cluster config: it rejoins as a replica of the promoted node.
+      await victim.start();
+      await allOk(servers);
+      await replicasInSync(servers);
+      return { from, to };
+    },
     prefix: uniquePrefix(),
     cluster: (options: ClusterOptions = {}) =>
       tracker.track(
@@ -328,6 +453,10 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       return tracker.track(new Redis({ ...node, disconnectTimeout: 100 }));
     },
     stop: stopAll,
+    killNow() {
+      for (const s of servers) s.killNow();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -179,6 +179,21 @@ export class SecurityController {
     return { visits: s.visits };
   }
 
+  /** Waits `ms`, then reads the session without changing it. */
+  @Get('slow-peek')
+  async slowPeek(@Session() session: RequestSession, @Query('ms') ms = '300') {
+    await sleep(Number(ms));
+    return { visits: (session as unknown as Bag).visits ?? null };
+  }
+
+  /** Destroys the session (sign-out). */
+  @Post('logout')
+  @HttpCode(200)
+  async logout(@Session() session: RequestSession) {
+    await session.destroy();
+    return { signedOut: true };
+  }
+
   /** Counts a visit, then streams slowly (for aborts mid-body). */
   @Get('slow-stream')
   async slowStream(@Session() session: RequestSession, @Res() res: Response) {

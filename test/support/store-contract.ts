@@ -6,9 +6,13 @@
  * speaks) and, when `promiseStyle` is set, also without a callback (promise API).
  */
 import { Cookie } from '../../lib/engine/cookie';
-import type { RequestSession, SessionRecord, SessionRequest } from '../../lib/engine/session-data';
-import { createSessionFromRecord } from '../../lib/stores/store';
-import type { StoreLike } from '../../lib/stores/store-like';
+import type { SessionRecord } from '../../lib/engine/session-data';
+import {
+  type RequestSession,
+  type SessionRequest,
+  createSessionFromRecord,
+} from '../../lib/engine/session';
+import type { StoreLike } from '../../lib/engine/store/store-like';
 
 /** A store under test, with what the contract needs to know about it. */
 export interface ContractSubject {

@@ -1,4 +1,4 @@
-import { DeadlineQueue } from '../../../lib/stores/deadline-queue';
+import { DeadlineQueue } from '../../../lib/stores/redis/deadline-queue';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -5,8 +5,8 @@
  * constructs lazy clients that never connect.
  */
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClientLike, RedisCommands } from '../../../lib/stores/redis-client';
-import { RedisStore } from '../../../lib/stores/redis-store';
+import type { RedisClientLike, RedisCommands } from '../../../lib/stores/redis/redis-client';
+import { RedisStore } from '../../../lib/stores/redis/redis-store';
 
 describe('RedisClientLike (types)', () => {
   it('accepts an ioredis Redis, a Sentinel-configured Redis and a Cluster', () => {

@@ -10,7 +10,7 @@ import express from 'express';
 import request from 'supertest';
 import type { Redis } from 'ioredis';
 import session = require('../../../lib/express');
-import { RedisStore, RedisStoreError } from '../../../lib/stores/redis-store';
+import { RedisStore, RedisStoreError } from '../../../lib/stores/redis/redis-store';
 import { ready, startRedis, type RedisHandle } from '../../support/redis-server';
 import { newSession, newSid, sessionOf } from '../../support/store-contract';
 

@@ -5,9 +5,9 @@
  */
 import type { SessionRecord } from '../../../lib/engine/session-data';
 import { MemoryStore } from '../../../lib/stores/memory-store';
-import { RedisStore } from '../../../lib/stores/redis-store';
-import { Store } from '../../../lib/stores/store';
-import type { StoreLike } from '../../../lib/stores/store-like';
+import { RedisStore } from '../../../lib/stores/redis/redis-store';
+import { Store } from '../../../lib/engine/store/store';
+import type { StoreLike } from '../../../lib/engine/store/store-like';
 import { startRedis, startRedisCluster } from '../../support/redis-server';
 import { describeStoreContract } from '../../support/store-contract';
 

@@ -1,12 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { inherits } from 'node:util';
-import { Cookie } from '../engine/cookie';
-import { NodeCallback, promiseOrCallback } from '../engine/node-callback';
-import { Session } from '../engine/session';
-import { markLoadedFromStore } from '../engine/session-origin';
-import type { RequestSession, SessionRecord, SessionRequest } from '../engine/session-data';
+import { type NodeCallback, promiseOrCallback } from '../node-callback';
+import { type RequestSession, type SessionRequest, createSessionFromRecord } from '../session';
+import type { SessionRecord } from '../session-data';
 import { callStore } from './store-call';
-import type { StoreLike } from './store-like';
+import { STORE_BASE, type StoreBaseMark, type StoreLike } from './store-like';
 
 /**
  * The express-session store base: an EventEmitter with `createSession`, `load` and `regenerate`.
@@ -20,7 +18,7 @@ export interface Store extends EventEmitter {
   /** Installed by the session middleware: creates a fresh session on `req`. */
   generate?: (req: SessionRequest) => void;
   /**
-   * Turns a stored record into `req.session` (a {@link Session} with a {@link Cookie}).
+   * Turns a stored record into `req.session` (a `Session` with a `Cookie`).
    * Throws a TypeError when the record has no cookie.
    */
   createSession(req: SessionRequest, data: SessionRecord): RequestSession;
@@ -44,25 +42,6 @@ function StoreBase(this: Store): void {
   EventEmitter.call(this);
 }
 inherits(StoreBase, EventEmitter);
-
-/**
- * Builds `req.session` from a stored record, as `Store#createSession` does. Used directly for
- * stores that do not inherit from our {@link Store} (e.g. connect-redis extending express-session's
- * own base), so `req.session` is always one of our {@link Session} objects.
- */
-export function createSessionFromRecord(req: SessionRequest, data: SessionRecord): RequestSession {
-  const expires = data.cookie.expires;
-  const originalMaxAge = data.cookie.originalMaxAge;
-  const cookie = new Cookie(data.cookie);
-  if (typeof expires === 'string') cookie.expires = new Date(expires);
-  else if (typeof expires === 'number') cookie.expires = new Date(expires);
-  cookie.originalMaxAge = originalMaxAge;
-  (data as { cookie: unknown }).cookie = cookie;
-  const session = new Session(req, data) as RequestSession;
-  markLoadedFromStore(session, data);
-  req.session = session;
-  return session;
-}
 
 const proto = StoreBase.prototype as Store;
 
@@ -111,6 +90,9 @@ proto.regenerate = function regenerate(this: Store, req: SessionRequest, fn?: No
     });
   }) as never;
 } as Store['regenerate'];
+
+const mark: StoreBaseMark = { regenerate: proto.regenerate };
+Object.defineProperty(proto, STORE_BASE, { value: mark });
 
 /** The store base constructor (see {@link Store}). */
 export const Store = StoreBase as unknown as StoreConstructor;

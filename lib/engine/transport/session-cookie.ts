@@ -1,17 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { parse } from 'cookie';
-import { BoundedMap } from './bounded-map';
-import { deprecate } from './deprecate';
-import type { SessionRequest } from './session-data';
-import { type SecretKey, signValue, unsignWithAny } from './signature';
+import { BoundedMap } from '../bounded-map';
+import { deprecate } from '../deprecate';
+import type { SessionRequest } from '../session';
+import { type SecretKey, signValue, unsignWithAny } from '../signature';
+import type { ReceivedSessionId } from './transport';
 
 const SIGNED_PREFIX = 's:';
 
 /** A verified session id, and whether it was signed with an older secret (to be re-signed). */
-export interface CookieSessionId {
-  id: string;
-  oldSecret: boolean;
-}
+export type CookieSessionId = ReceivedSessionId;
 
 /** Says whether a string could be a session id we issued (checked before any HMAC work). */
 export type SessionIdValidator = (id: string) => boolean;

@@ -28,6 +28,11 @@ export interface RedisCommands {
    * only while it is unchanged. Optional: without it, `touch` sends `EXPIRE`.
    */
   eval?(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /**
+   * `EVALSHA sha numkeys key [arg …]`: runs a script the server has cached (used by
+   * `getAndTouch`; optional: without it, reads are plain `GET`s).
+   */
+  evalsha?(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   /** `SMEMBERS key` (per-user index). */
   smembers?(key: string): Promise<string[]>;
   /** `SREM key member [member …]` (per-user index). */
@@ -49,6 +54,18 @@ export interface RedisCommands {
 }
 
 /**
+ * A pipeline of the client (`client.pipeline()`): commands queued on it leave together on one
+ * connection (on a Cluster: the node of their keys); `exec()` gives each command's
+ * `[error, reply]`. Used with `waitReplicas` to follow each write with `WAIT`.
+ */
+export interface RedisPipeline {
+  /** Queues `WAIT numreplicas timeout`. */
+  wait(numReplicas: number, timeout: number): unknown;
+  /** Sends the queued commands: one `[error, reply]` per command. */
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/**
  * The client {@link RedisStore} accepts: an ioredis `Redis` (standalone, or configured for
  * Sentinel) or an ioredis `Cluster`. A cluster is recognised by `isCluster === true`; its masters
  * (from `nodes('master')`) are scanned one by one for `ids`/`all`/`length`/`clear`.
@@ -58,4 +75,6 @@ export interface RedisClientLike extends RedisCommands {
   readonly isCluster?: boolean;
   /** On a cluster: one client per node of the given role. */
   nodes?(role: 'master'): RedisCommands[];
+  /** A pipeline (needed for `waitReplicas`). */
+  pipeline?(): RedisPipeline;
 }

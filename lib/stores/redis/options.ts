@@ -1,0 +1,183 @@
+import type { SessionRecord } from '../../engine/session-data';
+import type { RedisClientLike } from './redis-client';
+
+/** How sessions are turned into Redis values and back (default: `JSON`). */
+export interface RedisStoreSerializer {
+  /** Turns a stored value back into a session (may return a promise). */
+  parse(text: string): unknown;
+  /** Turns a session (its cookie included, through `Cookie#toJSON`) into the stored value. */
+  stringify(session: SessionRecord): string;
+}
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Your ioredis client: a standalone `Redis`, a Sentinel-configured `Redis`, or a `Cluster`.
+   * The store never connects, closes or quits it.
+   */
+  client: RedisClientLike;
+  /**
+   * Key prefix of the per-user index sets (`userPrefix + userId`). Default: `prefix` without its
+   * trailing colon plus `-user:` (`'sess-user:'`); it must not start with `prefix`.
+   */
+  userPrefix?: string;
+  /** Key prefix: a session is stored under `prefix + sessionId`. Default `'sess:'`. */
+  prefix?: string;
+  /**
+   * Lifetime in seconds of a session whose cookie has no expiry (a browser-session cookie).
+   * Default 86 400 (one day). A function of the session decides the TTL of every session, also of
+   * those with an expiry (as in connect-redis); a result `<= 0` deletes the session.
+   */
+  ttl?: number | ((session: SessionRecord) => number);
+  /** Value format. Default `JSON` (the connect-redis format). */
+  serializer?: RedisStoreSerializer;
+  /** `touch` does nothing (no `EXPIRE`): the expiry only moves when the session is saved. */
+  disableTouch?: boolean;
+  /** Keys get no expiry at all (`SET` without `EX`); `touch` does nothing. */
+  disableTTL?: boolean;
+  /** `COUNT` hint of each `SCAN` batch in `ids`/`all`/`length`/`clear`. Default 100. */
+  scanCount?: number;
+  /**
+   * Milliseconds each Redis command may take before the operation fails with a
+   * {@link RedisStoreError} (`code: 'ESTORETIMEOUT'`). Default 2000; `0` or `Infinity` waits
+   * as long as the client does (ioredis: about 10 s when Redis is down, forever when it is frozen).
+   */
+  timeout?: number;
+  /**
+   * Writes the commands issued during one turn of the event loop to the client's socket together,
+   * at the end of that turn (the socket is corked, then uncorked in `setImmediate`): one system
+   * call for all of them instead of one each, which under load is the largest single cost of a
+   * Redis-backed session. Commands, replies and errors are unchanged; each command leaves at most
+   * one turn later. Default `true`; `false` writes every command at once.
+   */
+  batchWrites?: boolean;
+  /**
+   * With a Sentinel-configured client (`sentinels` + `name`): follow failovers. The store
+   * subscribes to every sentinel's events, holds its writes while a failover of the master runs,
+   * reconnects the client when the primary switches and sends the held writes only once the
+   * connection is verified to be on the new primary (a write answered `-READONLY` is held and
+   * sent again the same way). Without it, an ioredis client keeps writing to the old primary until
+   * Sentinel demotes it (10–20 s), and every write acknowledged meanwhile is lost. Default `true`
+   * for a Sentinel client; ignored for other clients.
+   */
+  watchSentinels?: boolean;
+  /**
+   * Durability: after each write (`set`, `patch`, `touch`, `destroy`, the per-user index,
+   * `clear`) send `WAIT waitReplicas waitTimeout`, and fail the write (a
+   * {@link RedisStoreError}, so a 503 in Nest: not acknowledged) unless that many replicas
+   * confirmed it in time. Redis replicates asynchronously; with this, a failover loses no write
+   * the store acknowledged. Default `0` (off). On a Cluster, `WAIT` goes to the key's master.
+   */
+  waitReplicas?: number;
+  /**
+   * Milliseconds `WAIT` may take (with `waitReplicas`). Default 1000 (or half of `timeout` when
+   * that is shorter); must be below `timeout`.
+   */
+  waitTimeout?: number;
+}
+
+/** A session as {@link RedisStore.all} returns it: the stored record plus its `id`. */
+export type RedisStoredSession = SessionRecord & { id: string };
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_TTL = 86_400;
+const DEFAULT_SCAN_COUNT = 100;
+const DEFAULT_TIMEOUT = 2_000;
+const DEFAULT_WAIT_TIMEOUT = 1_000;
+
+/** {@link RedisStoreOptions} validated, with their defaults. @internal */
+export interface ResolvedRedisStoreOptions {
+  readonly client: RedisClientLike;
+  readonly prefix: string;
+  readonly userPrefix: string;
+  readonly ttl: number | ((session: SessionRecord) => number);
+  readonly serializer: RedisStoreSerializer;
+  readonly disableTouch: boolean;
+  readonly disableTTL: boolean;
+  readonly scanCount: number;
+  /** Milliseconds per command; 0: no limit. */
+  readonly timeout: number;
+  readonly batchWrites: boolean;
+  readonly waitReplicas: number;
+  readonly waitTimeout: number;
+  /** `watchSentinels` is not `false`. */
+  readonly watchSentinels: boolean;
+}
+
+/** Validates the options (a TypeError naming the option) and applies the defaults. @internal */
+export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
+  const o = (options ?? {}) as Partial<RedisStoreOptions>;
+  const client = o.client as Partial<RedisClientLike> | undefined;
+  if (!client || typeof client.get !== 'function' || typeof client.set !== 'function') {
+    throw new TypeError('RedisStore option client must be an ioredis Redis or Cluster instance');
+  }
+  if (o.prefix !== undefined && typeof o.prefix !== 'string') {
+    throw new TypeError('RedisStore option prefix must be a string');
+  }
+  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  if (o.userPrefix !== undefined && typeof o.userPrefix !== 'string') {
+    throw new TypeError('RedisStore option userPrefix must be a string');
+  }
+  const userPrefix = o.userPrefix ?? `${prefix.replace(/:$/, '')}-user:`;
+  if (userPrefix.startsWith(prefix)) {
+    throw new TypeError(
+      'RedisStore option userPrefix must not start with prefix (listings would see it)',
+    );
+  }
+  const ttl = o.ttl ?? DEFAULT_TTL;
+  if (typeof ttl !== 'function' && !(typeof ttl === 'number' && ttl > 0 && Number.isFinite(ttl))) {
+    throw new TypeError('RedisStore option ttl must be a number of seconds > 0 or a function');
+  }
+  const serializer = o.serializer ?? JSON;
+  if (typeof serializer.parse !== 'function' || typeof serializer.stringify !== 'function') {
+    throw new TypeError('RedisStore option serializer must have parse and stringify functions');
+  }
+  const scanCount = o.scanCount ?? DEFAULT_SCAN_COUNT;
+  if (!Number.isInteger(scanCount) || scanCount < 1) {
+    throw new TypeError('RedisStore option scanCount must be an integer >= 1');
+  }
+  const requested = o.timeout ?? DEFAULT_TIMEOUT;
+  if (typeof requested !== 'number' || !(requested >= 0)) {
+    throw new TypeError('RedisStore option timeout must be a number of milliseconds >= 0');
+  }
+  const timeout = Number.isFinite(requested) ? requested : 0;
+  if (o.batchWrites !== undefined && typeof o.batchWrites !== 'boolean') {
+    throw new TypeError('RedisStore option batchWrites must be a boolean');
+  }
+  const waitReplicas = o.waitReplicas ?? 0;
+  if (!Number.isInteger(waitReplicas) || waitReplicas < 0) {
+    throw new TypeError('RedisStore option waitReplicas must be an integer >= 0');
+  }
+  const waitTimeout =
+    o.waitTimeout ??
+    (timeout > 0 ? Math.min(DEFAULT_WAIT_TIMEOUT, Math.floor(timeout / 2)) : DEFAULT_WAIT_TIMEOUT);
+  if (!Number.isInteger(waitTimeout) || waitTimeout < 1) {
+    throw new TypeError('RedisStore option waitTimeout must be an integer number of ms >= 1');
+  }
+  if (waitReplicas > 0 && timeout > 0 && waitTimeout >= timeout) {
+    throw new TypeError(
+      `RedisStore option waitTimeout (${waitTimeout} ms) must be below timeout (${timeout} ms)`,
+    );
+  }
+  if (waitReplicas > 0 && typeof client.pipeline !== 'function') {
+    throw new TypeError('RedisStore option waitReplicas needs a client with pipeline()');
+  }
+  if (o.watchSentinels !== undefined && typeof o.watchSentinels !== 'boolean') {
+    throw new TypeError('RedisStore option watchSentinels must be a boolean');
+  }
+  return {
+    client: client as RedisClientLike,
+    prefix,
+    userPrefix,
+    ttl,
+    serializer,
+    disableTouch: Boolean(o.disableTouch),
+    disableTTL: Boolean(o.disableTTL),
+    scanCount,
+    timeout,
+    batchWrites: o.batchWrites ?? true,
+    waitReplicas,
+    waitTimeout,
+    watchSentinels: o.watchSentinels !== false,
+  };
+}
