@@ -330,6 +330,6 @@ export class EncryptedStore extends Store {
     const inner = this.inner as InnerStore;
     if (typeof inner.emit === 'function' && (inner.listenerCount?.('warning') ?? 0) > 0) {
       inner.emit('warning', warning);
-    } else process.emitWarning(warning);
+    } else process.emitWarning(warning.message, warning.name);
   }
 }
