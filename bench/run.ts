@@ -19,7 +19,12 @@ import { request } from 'node:http';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisCluster, RedisServer, freePort } from './redis';
+import {
+  type RedisClusterHandle,
+  type RedisHandle,
+  startRedis,
+  startRedisCluster,
+} from '../test/support/redis-server';
 import { variant, type ChildMessage, type VariantInfo } from './variants';
 
 // ---------------------------------------------------------------- options
@@ -138,14 +143,14 @@ const CONNECTIONS = 32;
 // ---------------------------------------------------------------- processes
 
 const children = new Set<ChildProcess>();
-const redisServers: { stop(): void }[] = [];
+const redisServers: { killNow(): void }[] = [];
 
 function cleanup(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
-  for (const server of redisServers.splice(0)) server.stop();
+  for (const server of redisServers.splice(0)) server.killNow();
 }
 
 process.on('exit', cleanup);
@@ -288,9 +293,9 @@ const IGNORED_COMMANDS = new Set([
 ]);
 
 interface RedisSide {
-  standalone: RedisServer;
+  standalone: RedisHandle;
   standaloneClient: Redis;
-  cluster: RedisCluster | undefined;
+  cluster: RedisClusterHandle | undefined;
   clusterClients: Redis[];
 }
 
@@ -669,24 +674,24 @@ async function main(): Promise<void> {
     s.variants.some((v) => ['redis', 'cluster'].includes(variant(v).store)),
   );
   if (needsRedis) {
-    const standalone = new RedisServer(await freePort(), false);
+    // The test suite's private servers (never the shared one on 6379).
+    const standalone = await startRedis({ requirePrivate: true });
     redisServers.push(standalone);
-    await standalone.start();
-    let cluster: RedisCluster | undefined;
+    let cluster: RedisClusterHandle | undefined;
     if (scenarios.some((s) => s.variants.some((v) => variant(v).store === 'cluster'))) {
-      cluster = new RedisCluster();
+      cluster = await startRedisCluster();
       redisServers.push(cluster);
-      await cluster.start();
     }
+    const clusterPorts = (cluster?.nodes ?? []).map((n) => n.port);
     redis = {
       standalone,
       standaloneClient: new Redis({ host: '127.0.0.1', port: standalone.port }),
       cluster,
-      clusterClients: (cluster?.ports ?? []).map((port) => new Redis({ host: '127.0.0.1', port })),
+      clusterClients: clusterPorts.map((port) => new Redis({ host: '127.0.0.1', port })),
     };
     console.error(
       `redis-server on 127.0.0.1:${standalone.port}` +
-        (cluster ? `; cluster on ${cluster.ports.join(', ')}` : ''),
+        (cluster ? `; cluster on ${clusterPorts.join(', ')}` : ''),
     );
   }
 
@@ -707,7 +712,7 @@ async function main(): Promise<void> {
           info.store === 'redis'
             ? String(redis?.standalone.port)
             : info.store === 'cluster'
-              ? (redis?.cluster?.ports.join(',') ?? '')
+              ? (redis?.cluster?.nodes.map((n) => n.port).join(',') ?? '')
               : '';
         servers.push(await ServerChild.start(info, redisArg, options.cpuProf));
       }

@@ -1,5 +1,14 @@
-import type { SessionRecord } from '../session-data';
+import type { CookieData } from '../cookie';
 import type { SessionPatch } from '../session-patch';
+
+/**
+ * The session a store is handed to write: the request's session (its data, and its cookie with
+ * the persisted fields). Typed loosely so that stores typed for express-session (a `SessionData`
+ * with express-session's `Cookie`) fit unchanged.
+ */
+export interface StoredSessionInput {
+  cookie: Partial<CookieData>;
+}
 
 /** Any callback: stores may call it with `(err)` or `(err, result)`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,11 +50,11 @@ export interface StoreLike {
    * `false`); the engine then sends no live id back with the response (strict mode). The same
    * answer from `touch` and `patch` means the same.
    */
-  set(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
+  set(sid: string, session: StoredSessionInput, callback: AnyCallback): unknown;
   /** Removes a session. */
   destroy(sid: string, callback: AnyCallback): unknown;
   /** Refreshes a session's expiry without rewriting its data (optional). */
-  touch?(sid: string, session: SessionRecord, callback: AnyCallback): unknown;
+  touch?(sid: string, session: StoredSessionInput, callback: AnyCallback): unknown;
   /**
    * Reads a session and refreshes its expiry in the same operation (optional; a store with a
    * network round trip per command offers it so that a read costs one command, not a read and a
@@ -57,7 +66,12 @@ export interface StoreLike {
    * Applies a {@link SessionPatch} atomically (optional; used with `concurrency: 'merge'` for
    * sessions read from the store). A record that no longer exists stays gone.
    */
-  patch?(sid: string, patch: SessionPatch, session: SessionRecord, callback: AnyCallback): unknown;
+  patch?(
+    sid: string,
+    patch: SessionPatch,
+    session: StoredSessionInput,
+    callback: AnyCallback,
+  ): unknown;
   /** Lists sessions (optional; never called by the engine). */
   all?(callback: AnyCallback): unknown;
   /** Counts sessions (optional). */
