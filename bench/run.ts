@@ -95,6 +95,7 @@ const REDIS_VARIANTS = [
   'nest-es-redis',
   'nest-nestjs-session-redis',
   'nest-ns-redis',
+  'nest-ns-redis-encrypted',
   'nest-ns-cluster',
 ];
 
