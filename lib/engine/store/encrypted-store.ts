@@ -161,7 +161,9 @@ export class EncryptedStore extends Store {
       }
       callStore<void | false>(this.inner, 'set', [sid, record], undefined, (err, written) => {
         // What a later touch of this session in the same request reuses.
-        if (!err && written !== false) hide(session, SEALED, sealed);
+        if (!err && written !== false && Object.isExtensible(session)) {
+          hide(session, SEALED, sealed);
+        }
         done(err, written);
       });
     });
