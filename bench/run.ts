@@ -98,6 +98,7 @@ const REDIS_VARIANTS = [
   'nest-es-redis',
   'nest-nestjs-session-redis',
   'nest-ns-redis',
+  'nest-ns-redis-encrypted',
   'nest-ns-cluster',
   'fastify-bare',
   'fastify-fs-redis',
@@ -572,8 +573,11 @@ function targets(cells: Cell[], memory: Record<string, number> | undefined): Tar
     });
   }
   for (const c of cells) {
-    // The Cluster variant has no express-session counterpart on a Cluster: shown, not judged.
-    if (c.info.engine !== 'nest-session' || c.info.store === 'cluster') continue;
+    // The Cluster variant has no express-session counterpart on a Cluster, and express-session
+    // has no encryption: shown, not judged.
+    if (c.info.engine !== 'nest-session' || c.info.store === 'cluster' || c.info.encrypted) {
+      continue;
+    }
     if (c.info.framework === 'fastify') continue; // judged against @fastify/session above
     const es = cell(c.scenario.id, expressSessionOf(c.info) ?? '');
     if (!es) continue;
