@@ -158,11 +158,26 @@ class AppModule {
   }
 }
 
-/** The app on `store` (the module's default MemoryStore when undefined), listening on a free port. */
+/** Nest's HTTP adapters: Express (the default) and `@nestjs/platform-fastify`. */
+export type HttpAdapterKind = 'express' | 'fastify';
+
+/**
+ * The app on `store` (the module's default MemoryStore when undefined) and on `adapter`,
+ * listening on a free port. Only `main.ts`'s line differs between the adapters.
+ */
 export async function startApp(
   store?: SessionStore,
+  adapter: HttpAdapterKind = 'express',
 ): Promise<{ app: INestApplication; baseUrl: string; store: SessionStore }> {
-  const app = await NestFactory.create(AppModule.with(store), { logger: false });
+  const module = AppModule.with(store);
+  const app =
+    adapter === 'express'
+      ? await NestFactory.create(module, { logger: false })
+      : await NestFactory.create(
+          module,
+          new (await import('@nestjs/platform-fastify')).FastifyAdapter(),
+          { logger: false },
+        );
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, baseUrl: `http://127.0.0.1:${address.port}`, store: app.get(SessionStore) };

@@ -1,6 +1,7 @@
 /**
  * The sample's flows through real HTTP on Nest 12 (ESM), with nest-session installed from its
- * `npm pack` tarball, on the module's default MemoryStore and on RedisStore (real Redis).
+ * `npm pack` tarball, on the module's default MemoryStore and on RedisStore (real Redis), on
+ * both HTTP adapters (Express, and Fastify through @nestjs/platform-fastify 12).
  *
  * On purpose, `nest-session` is the first module this file loads (the `@nestjs/common` import is
  * type-only): its CommonJS then `require()`s Nest's ES modules while the import graph that holds
@@ -14,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { MemoryStore, RedisStore, SessionStore } from 'nest-session';
-import { startApp } from '../src/app.js';
+import { type HttpAdapterKind, startApp } from '../src/app.js';
 import { startRedis, type RedisHandle } from '../src/redis.js';
 
 interface Reply {
@@ -81,7 +82,13 @@ function installed(name: string): { version: string; type?: string } {
 
 describe('installed versions', () => {
   it('runs Nest 12 (ESM-only) and nest-session from its npm pack tarball', () => {
-    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express']) {
+    const names = [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/platform-express',
+      '@nestjs/platform-fastify',
+    ];
+    for (const name of names) {
       assert.match(installed(name).version, /^12\./, name);
       assert.equal(installed(name).type, 'module', `${name} is ESM-only`);
     }
@@ -97,8 +104,10 @@ describe('installed versions', () => {
   });
 });
 
-for (const variant of variants) {
-  describe(`Nest 12 app on ${variant.name}`, () => {
+const adapters: HttpAdapterKind[] = ['express', 'fastify'];
+
+for (const [adapter, variant] of adapters.flatMap((a) => variants.map((v) => [a, v] as const))) {
+  describe(`Nest 12 app on ${adapter}, ${variant.name}`, () => {
     let app: INestApplication;
     let store: SessionStore;
     let request: ReturnType<typeof client>;
@@ -109,7 +118,7 @@ for (const variant of variants) {
       const setup = await variant.setup();
       stop = setup.stop;
       configured = setup.store;
-      const started = await startApp(setup.store);
+      const started = await startApp(setup.store, adapter);
       app = started.app;
       store = started.store;
       request = client(started.baseUrl);
