@@ -12,6 +12,12 @@ import express from 'express';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import {
+  HTTP_ADAPTERS,
+  type HttpAdapterKind,
+  createAppOn,
+  initApp,
+} from '../support/http-adapters';
+import {
   type MemoryStore,
   SessionModule,
   type SessionModuleOptions,
@@ -64,6 +70,7 @@ async function bootOn(
   store: SessionStore,
   secret: string,
   options: Partial<SessionModuleOptions>,
+  adapter: HttpAdapterKind = 'express',
 ): Promise<INestApplication> {
   @Module({
     imports: [SessionModule.forRoot({ secret, store, storeTimeout: 3000, ...options })],
@@ -71,168 +78,178 @@ async function bootOn(
   })
   class OtherModule {}
   const moduleRef = await Test.createTestingModule({ imports: [OtherModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  return initApp(createAppOn(moduleRef, adapter));
 }
 
-describe.each(STORE_KINDS)('encryption at rest on %s', (kind) => {
-  let h: AppHarness;
-  beforeAll(async () => {
-    h = await bootFixture(kind, [SecurityController], {
-      encryption: { keys: [A] },
-      cookie: { maxAge: HOUR },
+describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
+  describe.each(STORE_KINDS)('encryption at rest on %s', (kind) => {
+    let h: AppHarness;
+    beforeAll(async () => {
+      h = await bootFixture(
+        kind,
+        [SecurityController],
+        { encryption: { keys: [A] }, cookie: { maxAge: HOUR } },
+        {},
+        adapter,
+      );
     });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-
-  /** The value as the store holds it (Redis: the string; MemoryStore: its JSON). */
-  async function rawValue(id: string): Promise<string | undefined> {
-    if (h.raw) return (await h.raw.get(h.prefix + id)) ?? undefined;
-    return (h.store as MemoryStore).sessions[id];
-  }
-
-  function as(id: string) {
-    return signedPair(h.name, id, h.secret);
-  }
-
-  async function newSession(visits = 1): Promise<{ id: string; pair: string }> {
-    let res = await request(h.url).get('/count').expect(200, { visits: 1 });
-    const pair = cookiePair(res, h.name);
-    for (let i = 1; i < visits; i++) {
-      res = await request(h.url).get('/count').set('Cookie', pair).expect(200);
-    }
-    return { id: sessionIdOf(pair), pair };
-  }
-
-  /** A planted record gives a fresh session (twice: no error loop) and is removed. */
-  async function expectDiscarded(value: unknown) {
-    const id = wellFormedId();
-    await h.plant(id, value);
-    for (let i = 0; i < 2; i++) {
-      const res = await request(h.url).get('/count').set('Cookie', as(id)).expect(200);
-      expect(res.body).toEqual({ visits: 1 });
-      expect(sessionIdOf(cookiePair(res, h.name))).not.toBe(id);
-    }
-    expect(await eventually(async () => !(await h.stored(id)))).toBe(true);
-  }
-
-  it('round trip: the data comes back, and the store holds only the cookie and a ciphertext', async () => {
-    const { id, pair } = await newSession(3);
-    await request(h.url).get('/count').set('Cookie', pair).expect(200, { visits: 4 });
-    const raw = (await rawValue(id)) as string;
-    expect(raw).not.toMatch(/visits/);
-    const record = JSON.parse(raw) as Record<string, unknown>;
-    expect(Object.keys(record)).toEqual(['cookie', '$enc']);
-    expect(record.$enc).toMatch(
-      new RegExp(`^v1\\.${keyIdOf(A)}\\.[A-Za-z0-9_-]{32}\\.[A-Za-z0-9_-]+$`),
-    );
-    expect((record.cookie as { originalMaxAge: number }).originalMaxAge).toBe(HOUR);
-    // The session's values are nowhere in clear.
-    const peek = await request(h.url).get('/peek').set('Cookie', pair).expect(200);
-    expect(peek.body.data).toEqual({ visits: 4 });
-  });
-
-  it('a record copied to another id is discarded (the id is bound to the ciphertext)', async () => {
-    const { id } = await newSession(2);
-    await expectDiscarded(JSON.parse((await rawValue(id)) as string));
-  });
-
-  it('a tampered ciphertext, an unknown key id or a malformed $enc gives a fresh session and is removed', async () => {
-    const { id } = await newSession(2);
-    const record = JSON.parse((await rawValue(id)) as string) as { cookie: object; $enc: string };
-    const [v, keyId, nonce, body] = record.$enc.split('.') as [string, string, string, string];
-    const bytes = Buffer.from(body, 'base64url');
-    bytes[0] = (bytes[0] as number) ^ 1;
-    const tampered = [v, keyId, nonce, bytes.toString('base64url')].join('.');
-    const foreign = new RecordCipher({ keys: [B] }).seal(id, '{"visits":100}');
-    for (const $enc of [tampered, foreign, 'v1.zz', 42, null, `v2.${keyId}.${nonce}.${body}`]) {
-      await expectDiscarded({ cookie: liveCookie(), $enc });
-    }
-    // Clear keys planted beside a sealed value are never read.
-    const { id: other } = await newSession(2);
-    const sealed = JSON.parse((await rawValue(other)) as string) as Record<string, unknown>;
-    await h.plant(other, { ...sealed, visits: 1000, isAdmin: true });
-    const res = await request(h.url).get('/peek').set('Cookie', as(other)).expect(200);
-    expect(res.body.data).toEqual({ visits: 2 });
-  });
-
-  it('migration: a record in clear is read, and sealed on its next save (not on a read)', async () => {
-    const id = wellFormedId();
-    await h.plant(id, { cookie: liveCookie(), visits: 5 });
-    await request(h.url).get('/peek').set('Cookie', as(id)).expect(200);
-    expect(await rawValue(id)).toMatch(/"visits":5/); // a read (and its touch) leaves it in clear
-    await request(h.url).get('/count').set('Cookie', as(id)).expect(200, { visits: 6 });
-    const raw = (await rawValue(id)) as string;
-    expect(raw).not.toMatch(/visits/);
-    expect(JSON.parse(raw)).toHaveProperty('$enc');
-    await request(h.url).get('/count').set('Cookie', as(id)).expect(200, { visits: 7 });
-  });
-
-  it('acceptPlaintext: false discards a record in clear', async () => {
-    const app = await bootOn(h.store, h.secret, {
-      encryption: { keys: [A], acceptPlaintext: false },
+    afterAll(async () => {
+      await h?.close();
     });
-    try {
+
+    /** The value as the store holds it (Redis: the string; MemoryStore: its JSON). */
+    async function rawValue(id: string): Promise<string | undefined> {
+      if (h.raw) return (await h.raw.get(h.prefix + id)) ?? undefined;
+      return (h.store as MemoryStore).sessions[id];
+    }
+
+    function as(id: string) {
+      return signedPair(h.name, id, h.secret);
+    }
+
+    async function newSession(visits = 1): Promise<{ id: string; pair: string }> {
+      let res = await request(h.url).get('/count').expect(200, { visits: 1 });
+      const pair = cookiePair(res, h.name);
+      for (let i = 1; i < visits; i++) {
+        res = await request(h.url).get('/count').set('Cookie', pair).expect(200);
+      }
+      return { id: sessionIdOf(pair), pair };
+    }
+
+    /** A planted record gives a fresh session (twice: no error loop) and is removed. */
+    async function expectDiscarded(value: unknown) {
+      const id = wellFormedId();
+      await h.plant(id, value);
+      for (let i = 0; i < 2; i++) {
+        const res = await request(h.url).get('/count').set('Cookie', as(id)).expect(200);
+        expect(res.body).toEqual({ visits: 1 });
+        expect(sessionIdOf(cookiePair(res, h.name))).not.toBe(id);
+      }
+      expect(await eventually(async () => !(await h.stored(id)))).toBe(true);
+    }
+
+    it('round trip: the data comes back, and the store holds only the cookie and a ciphertext', async () => {
+      const { id, pair } = await newSession(3);
+      await request(h.url).get('/count').set('Cookie', pair).expect(200, { visits: 4 });
+      const raw = (await rawValue(id)) as string;
+      expect(raw).not.toMatch(/visits/);
+      const record = JSON.parse(raw) as Record<string, unknown>;
+      expect(Object.keys(record)).toEqual(['cookie', '$enc']);
+      expect(record.$enc).toMatch(
+        new RegExp(`^v1\\.${keyIdOf(A)}\\.[A-Za-z0-9_-]{32}\\.[A-Za-z0-9_-]+$`),
+      );
+      expect((record.cookie as { originalMaxAge: number }).originalMaxAge).toBe(HOUR);
+      // The session's values are nowhere in clear.
+      const peek = await request(h.url).get('/peek').set('Cookie', pair).expect(200);
+      expect(peek.body.data).toEqual({ visits: 4 });
+    });
+
+    it('a record copied to another id is discarded (the id is bound to the ciphertext)', async () => {
+      const { id } = await newSession(2);
+      await expectDiscarded(JSON.parse((await rawValue(id)) as string));
+    });
+
+    it('a tampered ciphertext, an unknown key id or a malformed $enc gives a fresh session and is removed', async () => {
+      const { id } = await newSession(2);
+      const record = JSON.parse((await rawValue(id)) as string) as { cookie: object; $enc: string };
+      const [v, keyId, nonce, body] = record.$enc.split('.') as [string, string, string, string];
+      const bytes = Buffer.from(body, 'base64url');
+      bytes[0] = (bytes[0] as number) ^ 1;
+      const tampered = [v, keyId, nonce, bytes.toString('base64url')].join('.');
+      const foreign = new RecordCipher({ keys: [B] }).seal(id, '{"visits":100}');
+      for (const $enc of [tampered, foreign, 'v1.zz', 42, null, `v2.${keyId}.${nonce}.${body}`]) {
+        await expectDiscarded({ cookie: liveCookie(), $enc });
+      }
+      // Clear keys planted beside a sealed value are never read.
+      const { id: other } = await newSession(2);
+      const sealed = JSON.parse((await rawValue(other)) as string) as Record<string, unknown>;
+      await h.plant(other, { ...sealed, visits: 1000, isAdmin: true });
+      const res = await request(h.url).get('/peek').set('Cookie', as(other)).expect(200);
+      expect(res.body.data).toEqual({ visits: 2 });
+    });
+
+    it('migration: a record in clear is read, and sealed on its next save (not on a read)', async () => {
       const id = wellFormedId();
       await h.plant(id, { cookie: liveCookie(), visits: 5 });
-      const res = await request(app.getHttpServer()).get('/count').set('Cookie', as(id));
-      expect(res.body).toEqual({ visits: 1 });
-      expect(await eventually(async () => !(await h.stored(id)))).toBe(true);
-    } finally {
-      await app.close();
-    }
-  });
+      await request(h.url).get('/peek').set('Cookie', as(id)).expect(200);
+      expect(await rawValue(id)).toMatch(/"visits":5/); // a read (and its touch) leaves it in clear
+      await request(h.url).get('/count').set('Cookie', as(id)).expect(200, { visits: 6 });
+      const raw = (await rawValue(id)) as string;
+      expect(raw).not.toMatch(/visits/);
+      expect(JSON.parse(raw)).toHaveProperty('$enc');
+      await request(h.url).get('/count').set('Cookie', as(id)).expect(200, { visits: 7 });
+    });
 
-  it('rotation: written under A, read with [B, A], rewritten under B on the next save', async () => {
-    const { id, pair } = await newSession(2);
-    const app = await bootOn(h.store, h.secret, { encryption: { keys: [B, A] } });
-    try {
-      const server = app.getHttpServer();
-      await request(server).get('/peek').set('Cookie', pair).expect(200);
-      expect(JSON.parse((await rawValue(id)) as string).$enc.split('.')[1]).toBe(keyIdOf(A));
-      await request(server).get('/count').set('Cookie', pair).expect(200, { visits: 3 });
-      expect(JSON.parse((await rawValue(id)) as string).$enc.split('.')[1]).toBe(keyIdOf(B));
-      // The app that only knows A can no longer read it: a fresh session.
-      await request(h.url).get('/count').set('Cookie', pair).expect(200, { visits: 1 });
-    } finally {
-      await app.close();
-    }
-  });
+    it('acceptPlaintext: false discards a record in clear', async () => {
+      const app = await bootOn(
+        h.store,
+        h.secret,
+        {
+          encryption: { keys: [A], acceptPlaintext: false },
+        },
+        adapter,
+      );
+      try {
+        const id = wellFormedId();
+        await h.plant(id, { cookie: liveCookie(), visits: 5 });
+        const res = await request(app.getHttpServer()).get('/count').set('Cookie', as(id));
+        expect(res.body).toEqual({ visits: 1 });
+        expect(await eventually(async () => !(await h.stored(id)))).toBe(true);
+      } finally {
+        await app.close();
+      }
+    });
 
-  it('no resurrection after logout: a slow request ending after it writes nothing back', async () => {
-    const { id, pair } = await newSession(2);
-    const slow = request(h.url).get('/slow?ms=300').set('Cookie', pair);
-    const pending = slow.then((res) => res);
-    await sleep(100);
-    await request(h.url).post('/logout').set('Cookie', pair).expect(200);
-    const res = await pending;
-    expect(res.status).toBe(200);
-    expect(await h.stored(id)).toBe(false);
-    // And its end-of-request touch cannot bring it back either.
-    const peek = request(h.url).get('/slow-peek?ms=300').set('Cookie', pair);
-    const later = peek.then((r) => r);
-    await sleep(50);
-    expect(await h.stored(id)).toBe(false);
-    await later;
-    expect(await h.stored(id)).toBe(false);
-  });
+    it('rotation: written under A, read with [B, A], rewritten under B on the next save', async () => {
+      const { id, pair } = await newSession(2);
+      const app = await bootOn(h.store, h.secret, { encryption: { keys: [B, A] } }, adapter);
+      try {
+        const server = app.getHttpServer();
+        await request(server).get('/peek').set('Cookie', pair).expect(200);
+        expect(JSON.parse((await rawValue(id)) as string).$enc.split('.')[1]).toBe(keyIdOf(A));
+        await request(server).get('/count').set('Cookie', pair).expect(200, { visits: 3 });
+        expect(JSON.parse((await rawValue(id)) as string).$enc.split('.')[1]).toBe(keyIdOf(B));
+        // The app that only knows A can no longer read it: a fresh session.
+        await request(h.url).get('/count').set('Cookie', pair).expect(200, { visits: 1 });
+      } finally {
+        await app.close();
+      }
+    });
 
-  it('the injected SessionStore reads decrypted sessions and lists, counts and revokes them', async () => {
-    const { id } = await newSession(3);
-    const store = h.app.get(SessionStore);
-    const got = (await store.get(id)) as Record<string, unknown>;
-    expect(got.visits).toBe(3);
-    expect(got).not.toHaveProperty('$enc');
-    expect(await store.ids?.()).toContain(id);
-    expect(await store.length?.()).toBeGreaterThan(0);
-    await store.destroy(id);
-    expect(await h.stored(id)).toBe(false);
+    it('no resurrection after logout: a slow request ending after it writes nothing back', async () => {
+      const { id, pair } = await newSession(2);
+      const slow = request(h.url).get('/slow?ms=300').set('Cookie', pair);
+      const pending = slow.then((res) => res);
+      await sleep(100);
+      await request(h.url).post('/logout').set('Cookie', pair).expect(200);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(await h.stored(id)).toBe(false);
+      // And its end-of-request touch cannot bring it back either.
+      const peek = request(h.url).get('/slow-peek?ms=300').set('Cookie', pair);
+      const later = peek.then((r) => r);
+      await sleep(50);
+      expect(await h.stored(id)).toBe(false);
+      await later;
+      expect(await h.stored(id)).toBe(false);
+    });
+
+    it('the injected SessionStore reads decrypted sessions and lists, counts and revokes them', async () => {
+      const { id } = await newSession(3);
+      const store = h.app.get(SessionStore);
+      const got = (await store.get(id)) as Record<string, unknown>;
+      expect(got.visits).toBe(3);
+      expect(got).not.toHaveProperty('$enc');
+      expect(await store.ids?.()).toContain(id);
+      expect(await store.length?.()).toBeGreaterThan(0);
+      await store.destroy(id);
+      expect(await h.stored(id)).toBe(false);
+    });
   });
 });
 
+// The suites below run once: one Redis command per read is the store's, the startup
+// validation happens before any HTTP adapter exists, and the drop-in is Express middleware.
 describe('encryption at rest on Redis: one command per read', () => {
   let h: AppHarness;
   beforeAll(async () => {
