@@ -6,6 +6,7 @@ import {
   HttpStatus,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { flashOf } from '../../lib';
 import type { User } from '../auth/users.service';
 import { errorPage } from './pages';
 
@@ -21,7 +22,8 @@ export const HTML_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * Errors of the HTML pages as HTML: 401 (not signed in, or wrong credentials on the sign-in
- * form) redirects to the sign-in form with 303; other HTTP errors render an error page.
+ * form, then with a flash message for the form) redirects to the sign-in form with 303; other
+ * HTTP errors render an error page.
  */
 @Catch(HttpException)
 export class WebExceptionFilter implements ExceptionFilter {
@@ -30,8 +32,11 @@ export class WebExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const status = exception.getStatus();
     if (status === HttpStatus.UNAUTHORIZED) {
-      const failedSignIn = req.method === 'POST' && req.path === '/web/sign-in';
-      res.redirect(303, failedSignIn ? '/web/sign-in?failed=1' : '/web/sign-in');
+      // Wrong credentials on the form: the form shows the error once (a flash message).
+      if (req.method === 'POST' && req.path === '/web/sign-in') {
+        flashOf(req).add('error', 'Wrong username or password.');
+      }
+      res.redirect(303, '/web/sign-in');
       return;
     }
     const body = exception.getResponse();
