@@ -19,7 +19,12 @@ import { request } from 'node:http';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisCluster, RedisServer, freePort } from './redis';
+import {
+  type RedisClusterHandle,
+  type RedisHandle,
+  startRedis,
+  startRedisCluster,
+} from '../test/support/redis-server';
 import { variant, type ChildMessage, type VariantInfo } from './variants';
 
 // ---------------------------------------------------------------- options
@@ -138,14 +143,14 @@ const CONNECTIONS = 32;
 // ---------------------------------------------------------------- processes
 
 const children = new Set<ChildProcess>();
-const redisServers: { stop(): void }[] = [];
+const redisServers: { killNow(): void }[] = [];
 
 function cleanup(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
-  for (const server of redisServers.splice(0)) server.stop();
+  for (const server of redisServers.splice(0)) server.killNow();
 }
 
 process.on('exit', cleanup);
@@ -288,23 +293,10 @@ const IGNORED_COMMANDS = new Set([
 ]);
 
 interface RedisSide {
-  standalone: RedisServer;
+  standalone: RedisHandle;
   standaloneClient: Redis;
-  cluster: RedisCluster | undefined;
+  cluster: RedisClusterHandle | undefined;
   clusterClients: Redis[];
-}
-
-async function commandStats(clients: Redis[]): Promise<Record<string, number>> {
-  const total: Record<string, number> = {};
-  for (const client of clients) {
-    const text = await client.info('commandstats');
-    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      const name = match[1] as string;
-      if (IGNORED_COMMANDS.has(name.split('|')[0] as string)) continue;
-      total[name] = (total[name] ?? 0) + Number(match[2]);
-    }
-  }
-  return total;
 }
 
 /** Moves every stored session's `cookie.expires` back by SESSION_AGE_MS (TTL kept). */
@@ -365,32 +357,23 @@ function load(
   });
 }
 
-function redisClientsFor(info: VariantInfo, redis: RedisSide | undefined): Redis[] {
-  if (!redis) return [];
-  if (info.store === 'redis') return [redis.standaloneClient];
-  if (info.store === 'cluster') return redis.clusterClients;
-  return [];
-}
-
 async function measure(
   server: ServerChild,
   scenario: Scenario,
   cookies: string[],
   round: number,
   options: Options,
-  redis: RedisSide | undefined,
 ): Promise<Run> {
   if (options.warmup > 0) await load(server.port, scenario, cookies, options.warmup);
-  const clients = redisClientsFor(server.info, redis);
-  const commandsBefore = await commandStats(clients);
   const before = await server.stats();
   const result = await load(server.port, scenario, cookies, options.duration);
   const after = await server.stats();
-  const commandsAfter = await commandStats(clients);
   const total = result.requests.total;
+  // The commands the server's client sent (a script is one command, whatever it runs inside).
   const commands: Record<string, number> = {};
-  for (const [name, calls] of Object.entries(commandsAfter)) {
-    const delta = calls - (commandsBefore[name] ?? 0);
+  for (const [name, calls] of Object.entries(after.redisCommands)) {
+    if (IGNORED_COMMANDS.has(name)) continue;
+    const delta = calls - (before.redisCommands[name] ?? 0);
     if (delta > 0) commands[name] = delta;
   }
   return {
@@ -632,7 +615,7 @@ function report(
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
     `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
-    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: `INFO commandstats` deltas / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
+    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
     '',
     table(cells),
     '',
@@ -691,24 +674,24 @@ async function main(): Promise<void> {
     s.variants.some((v) => ['redis', 'cluster'].includes(variant(v).store)),
   );
   if (needsRedis) {
-    const standalone = new RedisServer(await freePort(), false);
+    // The test suite's private servers (never the shared one on 6379).
+    const standalone = await startRedis({ requirePrivate: true });
     redisServers.push(standalone);
-    await standalone.start();
-    let cluster: RedisCluster | undefined;
+    let cluster: RedisClusterHandle | undefined;
     if (scenarios.some((s) => s.variants.some((v) => variant(v).store === 'cluster'))) {
-      cluster = new RedisCluster();
+      cluster = await startRedisCluster();
       redisServers.push(cluster);
-      await cluster.start();
     }
+    const clusterPorts = (cluster?.nodes ?? []).map((n) => n.port);
     redis = {
       standalone,
       standaloneClient: new Redis({ host: '127.0.0.1', port: standalone.port }),
       cluster,
-      clusterClients: (cluster?.ports ?? []).map((port) => new Redis({ host: '127.0.0.1', port })),
+      clusterClients: clusterPorts.map((port) => new Redis({ host: '127.0.0.1', port })),
     };
     console.error(
       `redis-server on 127.0.0.1:${standalone.port}` +
-        (cluster ? `; cluster on ${cluster.ports.join(', ')}` : ''),
+        (cluster ? `; cluster on ${clusterPorts.join(', ')}` : ''),
     );
   }
 
@@ -729,7 +712,7 @@ async function main(): Promise<void> {
           info.store === 'redis'
             ? String(redis?.standalone.port)
             : info.store === 'cluster'
-              ? (redis?.cluster?.ports.join(',') ?? '')
+              ? (redis?.cluster?.nodes.map((n) => n.port).join(',') ?? '')
               : '';
         servers.push(await ServerChild.start(info, redisArg, options.cpuProf));
       }
@@ -754,7 +737,6 @@ async function main(): Promise<void> {
             cookies.get(server.info.id) ?? [],
             round,
             options,
-            redis,
           );
           runs.push(run);
           console.error(

@@ -90,14 +90,25 @@ function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
+/**
+ * The Redis commands the server's client sent, by name: what a request costs in round trips.
+ * (`INFO commandstats` on the server also counts the commands a script runs inside.)
+ */
+const sentCommands: Record<string, number> = {};
+
 function redisClient(ports: number[], cluster: boolean): Redis | Cluster {
-  if (cluster) {
-    return new Cluster(
-      ports.map((port) => ({ host: '127.0.0.1', port })),
-      { enableReadyCheck: true },
-    );
-  }
-  return new Redis({ host: '127.0.0.1', port: ports[0] ?? 6379, enableAutoPipelining: false });
+  const client = cluster
+    ? new Cluster(
+        ports.map((port) => ({ host: '127.0.0.1', port })),
+        { enableReadyCheck: true },
+      )
+    : new Redis({ host: '127.0.0.1', port: ports[0] ?? 6379, enableAutoPipelining: false });
+  const send = client.sendCommand.bind(client) as (command: { name: string }) => unknown;
+  (client as { sendCommand: unknown }).sendCommand = (command: { name: string }) => {
+    sentCommands[command.name] = (sentCommands[command.name] ?? 0) + 1;
+    return send(command);
+  };
+  return client;
 }
 
 /** express-session's options (the same for app.use, nestjs-session and the express drop-in). */
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
       rss: memory.rss,
       maxRss: process.resourceUsage().maxRSS * 1024,
       heapUsed: memory.heapUsed,
+      redisCommands: { ...sentCommands },
     });
   });
   process.on('disconnect', () => process.exit(0));

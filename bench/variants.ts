@@ -115,7 +115,15 @@ export function sessionPayload(): {
 /** Messages between the runner and a server child (IPC). */
 export type ChildMessage =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; cpuMicros: number; rss: number; maxRss: number; heapUsed: number }
+  | {
+      type: 'stats';
+      cpuMicros: number;
+      rss: number;
+      maxRss: number;
+      heapUsed: number;
+      /** Redis commands the server's client sent so far, by name. */
+      redisCommands: Record<string, number>;
+    }
   | { type: 'error'; message: string };
 
 export type ParentMessage = { type: 'stats' };

@@ -40,3 +40,7 @@ namespace session {
 }
 
 export = session;
+
+// Names for ESM importers, as express-session's `exports.Store = ...` gives them: Node finds a CJS
+// module's named exports by scanning its text (cjs-module-lexer), which cannot see the namespace.
+exports.Store = exports.MemoryStore = exports.Session = exports.Cookie = undefined;

@@ -6,6 +6,7 @@ import {
   addFlash,
   takeFlash,
 } from '../engine/flash';
+import type { IncomingMessage } from 'node:http';
 import type { SessionRequest } from '../engine/session';
 
 /**
@@ -54,8 +55,8 @@ class RequestFlashBag implements FlashBag {
  * The flash messages of `req` as a typed {@link FlashBag}: for exception filters, guards and
  * interceptors, where a parameter decorator cannot reach.
  */
-export function flashOf(req: SessionRequest): FlashBag {
-  return new RequestFlashBag(req);
+export function flashOf(req: IncomingMessage): FlashBag {
+  return new RequestFlashBag(req as SessionRequest);
 }
 
 const flashParam = createParamDecorator((type: FlashType | undefined, ctx: ExecutionContext) => {

@@ -55,6 +55,13 @@ export class CallbackStoreAdapter extends SessionStore {
     return Object.keys((all ?? {}) as object);
   }
 
+  /** Every stored session, as the wrapped store's `all()` answers (else read id by id). */
+  override async all(): Promise<Record<string, SessionRecord> | SessionRecord[]> {
+    if (typeof this.store.all !== 'function') return super.all();
+    return ((await this.call<unknown>('all', [])) ?? {}) as
+      Record<string, SessionRecord> | SessionRecord[];
+  }
+
   /** Number of stored sessions. */
   override async length(): Promise<number> {
     return (await this.call<number>('length', [])) as number;

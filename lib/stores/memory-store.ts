@@ -220,9 +220,9 @@ export class MemoryStore extends SessionStore {
   }
 
   /** All live sessions as an object keyed by id (express-session's shape). */
-  all(): Promise<Record<string, SessionRecord>>;
-  all(callback: NodeCallback<Record<string, SessionRecord>>): void;
-  all(callback?: NodeCallback<Record<string, SessionRecord>>) {
+  override all(): Promise<Record<string, SessionRecord>>;
+  override all(callback: NodeCallback<Record<string, SessionRecord>>): void;
+  override all(callback?: NodeCallback<Record<string, SessionRecord>>) {
     return answer(callback, () => {
       const out = Object.create(null) as Record<string, SessionRecord>;
       for (const sid of [...this.entries.keys()]) {

@@ -24,12 +24,42 @@ export abstract class SessionStore extends Store {
   abstract destroy(sid: string): Promise<void>;
   /** Refreshes a session's expiry without rewriting its data. */
   touch?(sid: string, session: SessionRecord): Promise<void | false>;
-  /** Lists the ids of the sessions currently stored. */
+  /** Lists the ids of the sessions currently stored (optional; the listings below build on it). */
   ids?(): Promise<string[]>;
-  /** Counts the sessions currently stored. */
-  length?(): Promise<number>;
-  /** Removes every session of this store. */
-  clear?(): Promise<void>;
+
+  /**
+   * express-session's `all`: every stored session. This default reads each id from
+   * {@link ids} and answers them keyed by id (express-session's shape); stores may answer an
+   * array instead (connect-redis's shape, as {@link RedisStore} does).
+   */
+  async all(): Promise<Record<string, SessionRecord> | SessionRecord[]> {
+    const out = Object.create(null) as Record<string, SessionRecord>;
+    for (const sid of await this.listable('all')) {
+      const session = await this.get(sid);
+      if (session) out[sid] = session;
+    }
+    return out;
+  }
+
+  /** express-session's `length`: how many sessions are stored (default: from {@link ids}). */
+  async length(): Promise<number> {
+    return (await this.listable('length')).length;
+  }
+
+  /** express-session's `clear`: removes every session of this store (default: from {@link ids}). */
+  async clear(): Promise<void> {
+    for (const sid of await this.listable('clear')) await this.destroy(sid);
+  }
+
+  /** The stored ids, for the default listings; a store that cannot list says so clearly. */
+  private async listable(method: string): Promise<string[]> {
+    if (typeof this.ids !== 'function') {
+      throw new Error(
+        `${this.constructor.name} cannot ${method}(): it implements neither ${method}() nor ids()`,
+      );
+    }
+    return this.ids();
+  }
   /**
    * Records that session `sid` belongs to user `userId` (per-user index, for "sign out
    * everywhere"). The entry lives at least as long as the session's record. Optional.

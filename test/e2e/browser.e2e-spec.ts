@@ -10,8 +10,8 @@ import { SESSION_COOKIE_NAME } from '../../sample/session/session-data';
 import { launchChromium, newContext, submit, textOf } from '../support/browser';
 
 /**
- * The sample's HTML UI (sample/web) in a real browser: headless Chromium (Debian's package,
- * driven by playwright-core) against the sample app listening on a real port. Checks what only
+ * The sample's HTML UI (sample/web) in a real browser: headless Chromium (the one inside the
+ * `@sparticuz/chromium` devDependency, driven by playwright-core) against the sample app listening on a real port. Checks what only
  * a browser shows: the cookie as it stores it, forms, redirects, reloads, separate cookie jars.
  */
 jest.setTimeout(30_000);

@@ -38,6 +38,11 @@ export interface RedisHandle {
   up(): Promise<void>;
   /** Disconnects the clients, then kills the private server (or deletes the prefixed keys). */
   stop(): Promise<void>;
+  /**
+   * Private server only: kills it at once and removes its folder, synchronously (for exit and
+   * signal handlers, as the benchmark's; prefer `stop()` elsewhere).
+   */
+  killNow(): void;
 }
 
 /** A private three-master Redis Cluster (with a replica per master if asked). */
@@ -57,6 +62,8 @@ export interface RedisClusterHandle {
   nodeClient(index: number): Redis;
   /** Disconnects the clients and kills the three servers. */
   stop(): Promise<void>;
+  /** Kills every node at once and removes the folder, synchronously (see `RedisHandle`). */
+  killNow(): void;
 }
 
 export const INSTALL_HINT =
@@ -180,6 +187,13 @@ export class ServerProcess {
     await Promise.race([waitForPing(this.port), failed]);
   }
 
+  /** SIGKILL now, without waiting (for `process.on('exit')` handlers, which cannot wait). */
+  killNow(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
   async kill(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -236,6 +250,7 @@ export async function startRedis(options: { requirePrivate?: boolean } = {}): Pr
       client,
       down: notPrivate,
       up: notPrivate,
+      killNow: () => undefined,
       async stop() {
         const cleaner = new Redis(sharedUrl);
         try {
@@ -274,6 +289,10 @@ export async function startRedis(options: { requirePrivate?: boolean } = {}): Pr
       tracker.track(new Redis({ host: HOST, port, disconnectTimeout: 100, ...extra })),
     down: () => server.kill(),
     up: () => server.start(),
+    killNow() {
+      server.killNow();
+      rmSync(dir, { recursive: true, force: true });
+    },
     async stop() {
       await tracker.closeAll();
       await server.kill();
@@ -434,6 +453,10 @@ export async function startRedisCluster(
       return tracker.track(new Redis({ ...node, disconnectTimeout: 100 }));
     },
     stop: stopAll,
+    killNow() {
+      for (const s of servers) s.killNow();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

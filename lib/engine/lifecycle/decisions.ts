@@ -25,6 +25,11 @@ export interface DecisionState {
   readonly loadFailed: boolean;
   /** The stored expiry (epoch ms) of the loaded session; `NaN` when unknown. */
   readonly loadedExpires: number;
+  /**
+   * The store refreshed the expiry in the read itself (`getAndTouch`): this request's touch is
+   * done unless the expiry moved on by more than the margin since.
+   */
+  readonly refreshedAtLoad: boolean;
   /** Whether the send-the-id decision was taken (it is taken once, before the headers). */
   readonly idDecided: boolean;
   /** Whether the id was sent back on this response. */
@@ -86,17 +91,31 @@ export function shouldTouch(
     return false;
   }
   const touchAfter = options.touchAfter;
-  if (touchAfter === 0 || Number.isNaN(state.loadedExpires)) return true;
+  if (!state.refreshedAtLoad && (touchAfter === 0 || Number.isNaN(state.loadedExpires))) {
+    return true;
+  }
   const expires = session.cookie.expires;
-  if (!(expires instanceof Date)) return true;
-  const maxAge = session.cookie.originalMaxAge;
-  const margin = typeof maxAge === 'number' ? Math.min(touchAfter, maxAge / 10) : touchAfter;
+  if (!(expires instanceof Date)) return !state.refreshedAtLoad;
+  const margin = touchMargin(touchAfter, session.cookie.originalMaxAge, state.refreshedAtLoad);
   const at = expires.getTime();
   if (at - state.loadedExpires < margin) return false;
   // Read before another request of this process touched it (or while that touch is on its way).
   const recent = recentTouches.get(sessionId);
   return recent === undefined || at - recent >= margin;
 }
+
+/**
+ * The least a touch must move the expiry by: `touchAfter`, at most a tenth of the lifetime, and
+ * with a refresh in the read at least {@link READ_REFRESH_SLACK} (so `touchAfter: 0` costs no
+ * second command for the milliseconds the request took).
+ */
+export function touchMargin(touchAfter: number, maxAge: unknown, refreshedAtLoad: boolean): number {
+  const margin = typeof maxAge === 'number' ? Math.min(touchAfter, maxAge / 10) : touchAfter;
+  return refreshedAtLoad ? Math.max(margin, READ_REFRESH_SLACK) : margin;
+}
+
+/** How far a refresh in the read may lag the request's own expiry (ms). */
+export const READ_REFRESH_SLACK = 1000;
 
 /** `unset: 'destroy'` and the handler removed the session (not for a failed load). */
 export function shouldDestroy(

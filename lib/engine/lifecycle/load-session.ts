@@ -4,6 +4,8 @@ import { type RequestSession, inflateSession } from '../session';
 import type { SessionRecord } from '../session-data';
 import { snapshotKeys } from '../session-patch';
 import { StoreTimeoutError, callStore } from '../store/store-call';
+import type { ReadRefresh } from '../store/store-like';
+import { touchMargin } from './decisions';
 import type { NextFunction, RequestContext } from './request-context';
 
 function isTimeout(err: unknown): boolean {
@@ -64,12 +66,14 @@ function isUsableRecord(value: unknown): value is SessionRecord {
 export function loadSession<Res>(context: RequestContext<Res>, sid: string, attempt = 0): void {
   const o = context.engine.options;
   const next = context.next as NextFunction;
+  const refresh = readRefreshFor(context);
   callStore<SessionRecord | null | undefined>(
     o.store,
-    'get',
-    [sid],
+    refresh ? 'getAndTouch' : 'get',
+    refresh ? [sid, refresh] : [sid],
     o.storeTimeout,
     (err, data) => {
+      context.refreshedAtLoad = refresh?.refreshed === true;
       if (err && (err as { code?: unknown }).code !== 'ENOENT') {
         if (attempt < o.readRetries && !isTimeout(err)) {
           // Reads are safe to repeat: a short backoff rides out a dropped connection.
@@ -91,6 +95,29 @@ export function loadSession<Res>(context: RequestContext<Res>, sid: string, atte
       next();
     },
   );
+}
+
+/**
+ * The refresh to ask of the read (`getAndTouch`), when the store offers it and the request's
+ * touch would do the same: a store with `touch`, no `resave` (which rewrites the session anyway)
+ * and no `rolling` (whose cookie goes back on every response: the touch at the end is what tells
+ * that the session still exists, so that a request ending after a logout sends no live cookie).
+ * Otherwise `undefined`: a plain `get`.
+ */
+function readRefreshFor<Res>(context: RequestContext<Res>): ReadRefresh | undefined {
+  const engine = context.engine;
+  const o = engine.options;
+  if (
+    o.resave ||
+    o.rolling ||
+    !engine.storeImplementsTouch ||
+    typeof o.store.getAndTouch !== 'function'
+  ) {
+    return undefined;
+  }
+  const maxAge = context.cookieOptions.maxAge ?? null;
+  if (maxAge !== null && !(typeof maxAge === 'number' && maxAge > 0)) return undefined;
+  return { maxAge, margin: touchMargin(o.touchAfter, maxAge, true) };
 }
 
 /** Inflates a stored record, or replaces it by a fresh session when it is unusable. */

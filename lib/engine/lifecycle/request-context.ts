@@ -95,6 +95,8 @@ export class RequestContext<Res>
   loadedExpires = NaN;
   /** The store refused this request's save or touch: the session no longer exists. */
   refused = false;
+  /** The store refreshed the expiry in the read (`getAndTouch`). */
+  refreshedAtLoad = false;
   /** Seam (a) for this request: the engine's, or the one it picked for this request. */
   idTransport: SessionIdTransport<Res>;
   /** The request read the session's last flash messages (see {@link isEmptied}). */

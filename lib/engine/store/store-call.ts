@@ -17,7 +17,16 @@ export class StoreTimeoutError extends Error {
 
 /** The store methods the engine and the adapters call. */
 export type StoreMethod =
-  'get' | 'set' | 'destroy' | 'touch' | 'patch' | 'all' | 'length' | 'clear' | 'ids';
+  | 'get'
+  | 'getAndTouch'
+  | 'set'
+  | 'destroy'
+  | 'touch'
+  | 'patch'
+  | 'all'
+  | 'length'
+  | 'clear'
+  | 'ids';
 
 /**
  * A store that bounds the answer time of its own operations says so: `answersWithin(method)`

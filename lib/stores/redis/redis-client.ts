@@ -28,6 +28,11 @@ export interface RedisCommands {
    * only while it is unchanged. Optional: without it, `touch` sends `EXPIRE`.
    */
   eval?(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /**
+   * `EVALSHA sha numkeys key [arg …]`: runs a script the server has cached (used by
+   * `getAndTouch`; optional: without it, reads are plain `GET`s).
+   */
+  evalsha?(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   /** `SMEMBERS key` (per-user index). */
   smembers?(key: string): Promise<string[]>;
   /** `SREM key member [member …]` (per-user index). */

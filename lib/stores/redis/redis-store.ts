@@ -1,9 +1,9 @@
 import type { NodeCallback } from '../../engine/node-callback';
 import { noop } from '../../engine/node-callback';
 import type { SessionRecord } from '../../engine/session-data';
-import { isStoredSession } from '../../engine/session-origin';
 import type { SessionPatch } from '../../engine/session-patch';
 import { ownOperationBound, type StoreMethod } from '../../engine/store/store-call';
+import type { ReadRefresh } from '../../engine/store/store-like';
 import { SessionStore } from '../session-store';
 import { answerWith, settle } from './answers';
 import { listIds, readAll, removeAll } from './bulk';
@@ -16,10 +16,11 @@ import {
   type RedisStoreSerializer,
   resolveRedisStoreOptions,
 } from './options';
-import { decodeRecord, isThenable, rawValueOf, ttlOf } from './records';
-import type { RedisClientLike, RedisCommands } from './redis-client';
-import { PATCH_SESSION, TOUCH_IF_UNCHANGED } from './scripts';
+import { decodeRecord, isThenable } from './records';
+import type { RedisClientLike } from './redis-client';
+import { readAndTouch, readRefreshArgs } from './read-refresh';
 import { addUserSession, userSessionIds } from './user-index';
+import { patchSession, refreshSession, type WriteTarget, writeSession } from './writes';
 
 export { RedisStoreError } from './errors';
 export type { RedisStoreOptions, RedisStoredSession, RedisStoreSerializer } from './options';
@@ -30,6 +31,7 @@ const MAX_FAILOVER_HOLD_MS = 10_000;
 /** The operations bounded by one command each (so by `timeout`). */
 const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
   'get',
+  'getAndTouch',
   'set',
   'destroy',
   'touch',
@@ -92,6 +94,8 @@ export class RedisStore extends SessionStore {
   private readonly failoverGuard: SentinelFailoverGuard | undefined;
   /** Sends the commands (timeout, batching, `WAIT`, failover hold). */
   private readonly core: RedisCommandCore;
+  /** What the writes (`writes.ts`) work with. */
+  private readonly writes: WriteTarget;
 
   /** @param options see {@link RedisStoreOptions} */
   constructor(options: RedisStoreOptions) {
@@ -126,6 +130,15 @@ export class RedisStore extends SessionStore {
       waitTimeout: o.waitTimeout,
       failoverGuard: this.failoverGuard,
     });
+    this.writes = {
+      prefix: this.prefix,
+      serializer: this.serializer,
+      ttl: this.ttl,
+      disableTouch: this.disableTouch,
+      disableTTL: this.disableTTL,
+      client: this.client,
+      core: this.core,
+    };
   }
 
   /**
@@ -148,6 +161,28 @@ export class RedisStore extends SessionStore {
   }
 
   /**
+   * Reads a session and refreshes its expiry in the same command (one `EVALSHA`, see
+   * `READ_AND_TOUCH`), so a request that only reads its session costs one command whatever
+   * `touchAfter` is. Only a record that exists, has the configured lifetime and has not expired
+   * is refreshed (no resurrection, a longer "remember me" record is never shortened); any other
+   * is answered as `get` would, and the engine's own touch handles it. With a custom serializer,
+   * a `ttl` function, `disableTouch`/`disableTTL` or a client without `evalsha`, this is `get`.
+   */
+  getAndTouch(sid: string, refresh: ReadRefresh): Promise<SessionRecord | undefined>;
+  getAndTouch(
+    sid: string,
+    refresh: ReadRefresh,
+    callback: NodeCallback<SessionRecord | undefined>,
+  ): void;
+  getAndTouch(
+    sid: string,
+    refresh: ReadRefresh,
+    callback?: NodeCallback<SessionRecord | undefined>,
+  ) {
+    return answerWith(callback, (done) => this.readRefreshing(sid, refresh, done));
+  }
+
+  /**
    * Writes a session with its TTL (`SET key value EX ttl`, plus `XX` for a session read from the
    * store in this request); deletes it instead when it has already expired. Answers `false` when
    * `XX` refused the write (the session was destroyed meanwhile).
@@ -155,7 +190,7 @@ export class RedisStore extends SessionStore {
   override set(sid: string, session: SessionRecord): Promise<void | false>;
   override set(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
   override set(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
-    return answerWith(callback, (done) => this.write(sid, session, done));
+    return answerWith(callback, (done) => writeSession(this.writes, sid, session, done));
   }
 
   /**
@@ -177,7 +212,7 @@ export class RedisStore extends SessionStore {
     session: SessionRecord,
     callback?: NodeCallback<void | false>,
   ) {
-    return settle(callback, this.applyPatch(sid, patch, session));
+    return settle(callback, patchSession(this.writes, sid, patch, session));
   }
 
   /** Removes a session (`DEL`). */
@@ -201,7 +236,7 @@ export class RedisStore extends SessionStore {
   override touch(sid: string, session: SessionRecord): Promise<void | false>;
   override touch(sid: string, session: SessionRecord, callback: NodeCallback<void | false>): void;
   override touch(sid: string, session: SessionRecord, callback?: NodeCallback<void | false>) {
-    return answerWith(callback, (done) => this.refresh(sid, session, done));
+    return answerWith(callback, (done) => refreshSession(this.writes, sid, session, done));
   }
 
   /** Ids of the stored sessions (`SCAN`, on every master of a Cluster). */
@@ -225,9 +260,9 @@ export class RedisStore extends SessionStore {
    * The stored sessions as an array, each with its `id` added (connect-redis's shape). Unreadable
    * records are left out.
    */
-  all(): Promise<RedisStoredSession[]>;
-  all(callback: NodeCallback<RedisStoredSession[]>): void;
-  all(callback?: NodeCallback<RedisStoredSession[]>) {
+  override all(): Promise<RedisStoredSession[]>;
+  override all(callback: NodeCallback<RedisStoredSession[]>): void;
+  override all(callback?: NodeCallback<RedisStoredSession[]>) {
     return settle(
       callback,
       readAll(this.core, this, (message) => this.warn(message)),
@@ -282,21 +317,60 @@ export class RedisStore extends SessionStore {
     this.run(
       'get',
       () => this.client.get(key),
-      (err, raw) => {
-        if (err) {
-          const cause = err.cause;
-          if (!/^WRONGTYPE\b/.test(messageOf(cause))) return done(err);
-          this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
-          return done(null, undefined);
-        }
-        if (raw === null || raw === undefined) return done(null, undefined);
-        const parsed = decodeRecord(this.serializer, raw);
-        if (!isThenable(parsed)) return this.accept(key, parsed, done);
-        // decode's promise never rejects (a parse failure resolves to the reason).
-        void (parsed as Promise<SessionRecord | string>).then((result) =>
-          this.accept(key, result, done),
-        );
+      (err, raw) => this.receive(key, err, raw, done),
+    );
+  }
+
+  private readRefreshing(
+    sid: string,
+    refresh: ReadRefresh,
+    done: NodeCallback<SessionRecord | undefined>,
+  ): void {
+    const c = this.client;
+    if (
+      this.serializer !== JSON ||
+      typeof this.ttl === 'function' ||
+      this.disableTouch ||
+      this.disableTTL ||
+      typeof c.evalsha !== 'function' ||
+      typeof c.eval !== 'function'
+    ) {
+      return this.read(sid, done);
+    }
+    const key = this.prefix + sid;
+    const args = readRefreshArgs(refresh, Date.now(), this.ttl);
+    this.run(
+      'get',
+      (r) => readAndTouch(r, key, args),
+      (err, reply) => {
+        // On a replica (a failover under way) the refresh cannot write: read without it.
+        if (err && /^READONLY\b/.test(messageOf(err.cause))) return this.read(sid, done);
+        if (err || !reply) return this.receive(key, err, null, done);
+        if (reply[0] === 1) refresh.refreshed = true;
+        this.receive(key, undefined, reply[1], done);
       },
+    );
+  }
+
+  /** Turns a read's reply into the session, "not found", or the error. */
+  private receive(
+    key: string,
+    err: RedisStoreError | undefined,
+    raw: string | null | undefined,
+    done: NodeCallback<SessionRecord | undefined>,
+  ): void {
+    if (err) {
+      const cause = err.cause;
+      if (!/^WRONGTYPE\b/.test(messageOf(cause))) return done(err);
+      this.discard(key, `holds a Redis value of the wrong type (${messageOf(cause)})`);
+      return done(null, undefined);
+    }
+    if (raw === null || raw === undefined) return done(null, undefined);
+    const parsed = decodeRecord(this.serializer, raw);
+    if (!isThenable(parsed)) return this.accept(key, parsed, done);
+    // decode's promise never rejects (a parse failure resolves to the reason).
+    void (parsed as Promise<SessionRecord | string>).then((result) =>
+      this.accept(key, result, done),
     );
   }
 
@@ -327,148 +401,5 @@ export class RedisStore extends SessionStore {
     warning.name = 'RedisStoreWarning';
     if (this.listenerCount('warning') > 0) this.emit('warning', warning);
     else process.emitWarning(warning);
-  }
-
-  /** TTL in whole seconds, or `undefined` with `disableTTL`. */
-  private ttlOf(session: SessionRecord): number | undefined {
-    return ttlOf(session, this.ttl, this.disableTTL);
-  }
-
-  private write(sid: string, session: SessionRecord, done: NodeCallback<void | false>): void {
-    const key = this.prefix + sid;
-    let ttl: number | undefined;
-    let value: string;
-    try {
-      ttl = this.ttlOf(session);
-      value = ttl !== undefined && ttl <= 0 ? '' : this.serializer.stringify(session);
-    } catch (err) {
-      const error = new RedisStoreError('set', `cannot serialize the session: ${messageOf(err)}`, {
-        cause: err,
-      });
-      process.nextTick(done, error);
-      return;
-    }
-    if (ttl !== undefined && ttl <= 0) {
-      this.run(
-        'set',
-        (r) => r.del(key),
-        (err) => done(err),
-      );
-      return;
-    }
-    // A session read from the store is only rewritten while its record still exists (XX):
-    // a save arriving after a concurrent destroy must not bring it back (SET answers nil).
-    const existing = isStoredSession(session);
-    const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
-      err ? done(err) : done(null, existing && reply === null ? false : undefined);
-    const seconds = ttl;
-    this.run(
-      'set',
-      (r) =>
-        seconds === undefined
-          ? existing
-            ? r.set(key, value, 'XX')
-            : r.set(key, value)
-          : existing
-            ? r.set(key, value, 'EX', seconds, 'XX')
-            : r.set(key, value, 'EX', seconds),
-      answer,
-    );
-  }
-
-  private async applyPatch(
-    sid: string,
-    patch: SessionPatch,
-    session: SessionRecord,
-  ): Promise<void | false> {
-    const c = this.client;
-    if (this.serializer !== JSON || typeof c.eval !== 'function') {
-      return new Promise<void | false>((resolve, reject) => {
-        this.write(sid, session, (err, written) => (err ? reject(err) : resolve(written)));
-      });
-    }
-    const key = this.prefix + sid;
-    let ttl: number | undefined;
-    let cookie: string;
-    try {
-      ttl = this.ttlOf(session);
-      cookie = JSON.stringify(session.cookie);
-    } catch (err) {
-      throw new RedisStoreError('patch', `cannot serialize the session: ${messageOf(err)}`, {
-        cause: err,
-      });
-    }
-    if (ttl !== undefined && ttl <= 0) {
-      await this.command('patch', (r) => r.del(key));
-      return;
-    }
-    const args: (string | number)[] = [cookie, ttl === undefined ? '' : ttl, patch.set.length];
-    for (const [name, json] of patch.set) args.push(JSON.stringify(name), json);
-    for (const name of patch.unset) args.push(JSON.stringify(name));
-    const applied = await this.command('patch', (r) =>
-      (r.eval as NonNullable<RedisCommands['eval']>)(PATCH_SESSION, 1, key, ...args),
-    );
-    // The script answers 0 when the record is gone (nothing written).
-    if (applied === 0) return false;
-  }
-
-  private refresh(sid: string, session: SessionRecord, done: NodeCallback<void | false>): void {
-    if (this.disableTouch || this.disableTTL) {
-      process.nextTick(done, null);
-      return;
-    }
-    const key = this.prefix + sid;
-    let ttl: number | undefined;
-    try {
-      ttl = this.ttlOf(session);
-    } catch (err) {
-      process.nextTick(done, new RedisStoreError('touch', messageOf(err), { cause: err }));
-      return;
-    }
-    if (ttl === undefined) {
-      process.nextTick(done, null);
-      return;
-    }
-    // The script answers -1 and EXPIRE 0 when the record is gone: nothing was refreshed.
-    const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
-      err ? done(err) : done(null, reply === -1 || reply === 0 ? false : undefined);
-    const raw = rawValueOf(session);
-    const c = this.client;
-    const seconds = ttl;
-    if (raw !== undefined && seconds > 0 && typeof c.eval === 'function') {
-      // Rewrite the record with its new cookie expiry, but only while it is exactly what this
-      // request read: the stored expiry then stays current (so the engine's `touchAfter` can
-      // skip the next touches), and a concurrent change is never overwritten.
-      let value: string;
-      try {
-        value = this.serializer.stringify(session);
-      } catch (err) {
-        const error = new RedisStoreError(
-          'touch',
-          `cannot serialize the session: ${messageOf(err)}`,
-          {
-            cause: err,
-          },
-        );
-        process.nextTick(done, error);
-        return;
-      }
-      this.run(
-        'touch',
-        (r) =>
-          (r.eval as NonNullable<RedisCommands['eval']>)(
-            TOUCH_IF_UNCHANGED,
-            1,
-            key,
-            raw,
-            value,
-            seconds,
-          ),
-        answer,
-      );
-      return;
-    }
-    // EXPIRE with a TTL <= 0 deletes the key, as a save of an expired session does.
-    this.run('touch', (r) => r.expire(key, seconds), answer);
   }
 }

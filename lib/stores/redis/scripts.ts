@@ -130,3 +130,39 @@ local out = '{' .. table.concat(parts, ',') .. '}'
 if ARGV[2] == '' then redis.call('SET', KEYS[1], out, 'KEEPTTL')
 else redis.call('SET', KEYS[1], out, 'EX', ARGV[2]) end
 return 1`;
+
+/**
+ * `getAndTouch`: reads a session and refreshes its expiry in the same command, as the request's
+ * touch would (see `ReadRefresh`). Answers nil for a missing key (never created: no
+ * resurrection), else `{refreshed, value}`: `1` with the value as now stored when the record was
+ * refreshed, or already expires within the margin of the new expiry; `0` with the value
+ * unchanged when the record is left alone: it does not start with the expected cookie (another
+ * lifetime, such as a "remember me" session, is never shortened; another serializer or layout),
+ * or its own expiry has passed (the engine discards it).
+ * KEYS[1]: the session key. ARGV: the record's expected start (`{"cookie":{"originalMaxAge":N,
+ * "expires":`), then either `'date'`, the new expiry (ISO), now (ISO), the expiry below which it
+ * is rewritten (ISO) and the new TTL (ms); or `'none'` (a browser-session cookie), the TTL (ms)
+ * and the margin (ms), and only the key's TTL moves. ISO dates of one format compare as strings.
+ */
+export const READ_AND_TOUCH = `
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local head = ARGV[1]
+local n = #head
+if string.sub(v, 1, n) ~= head then return {0, v} end
+if ARGV[2] == 'none' then
+  if string.sub(v, n + 1, n + 4) ~= 'null' then return {0, v} end
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) - tonumber(ARGV[4]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  end
+  return {1, v}
+end
+if string.sub(v, n + 1, n + 1) ~= '"' then return {0, v} end
+local e = string.find(v, '"', n + 2, true)
+if not e then return {0, v} end
+local old = string.sub(v, n + 2, e - 1)
+if #old ~= #ARGV[3] or old <= ARGV[4] then return {0, v} end
+if old >= ARGV[5] then return {1, v} end
+local fresh = string.sub(v, 1, n + 1) .. ARGV[3] .. string.sub(v, e)
+redis.call('SET', KEYS[1], fresh, 'PX', ARGV[6])
+return {1, fresh}`;

@@ -14,6 +14,7 @@ import {
   shouldSave,
   shouldSendId,
   shouldTouch,
+  touchMargin,
 } from '../../../lib/engine/lifecycle/decisions';
 import type { RequestSession } from '../../../lib/engine/session';
 
@@ -42,6 +43,7 @@ function state(overrides: Partial<DecisionState> & { hash?: string } = {}): Deci
     resign: false,
     loadFailed: false,
     loadedExpires: NaN,
+    refreshedAtLoad: false,
     idDecided: false,
     idSent: false,
     fingerprintOf: () => hash,
@@ -133,6 +135,29 @@ describe('decisions', () => {
       const s = state({ ...loaded, loadedExpires: stored });
       const soon = session('a', { expires: new Date(stored + 10_000), originalMaxAge: 100_000 });
       expect(shouldTouch(s, soon, 'a', options, true, NONE)).toBe(true);
+    });
+
+    it('refreshed in the read (getAndTouch): no second touch within a second, even with touchAfter 0', () => {
+      const stored = 1_000_000;
+      const s = state({ ...loaded, loadedExpires: stored, refreshedAtLoad: true });
+      const at = (ms: number) => session('a', { expires: new Date(ms), originalMaxAge: 3_600_000 });
+      expect(shouldTouch(s, at(stored + 999), 'a', OPTIONS, true, NONE)).toBe(false);
+      expect(shouldTouch(s, at(stored + 1_000), 'a', OPTIONS, true, NONE)).toBe(true);
+      const options = { ...OPTIONS, touchAfter: 60_000 };
+      expect(shouldTouch(s, at(stored + 59_999), 'a', options, true, NONE)).toBe(false);
+      // A browser-session cookie refreshed in the read has nothing left to touch.
+      expect(shouldTouch(s, session('a'), 'a', OPTIONS, true, NONE)).toBe(false);
+      // Not refreshed (another lifetime, another format): touched as before.
+      const plain = state({ ...loaded, loadedExpires: stored });
+      expect(shouldTouch(plain, at(stored + 999), 'a', OPTIONS, true, NONE)).toBe(true);
+    });
+
+    it('touchMargin: touchAfter, at most a tenth of maxAge, at least 1 s after a read refresh', () => {
+      expect(touchMargin(60_000, 3_600_000, false)).toBe(60_000);
+      expect(touchMargin(60_000, 100_000, false)).toBe(10_000);
+      expect(touchMargin(0, 3_600_000, false)).toBe(0);
+      expect(touchMargin(0, 3_600_000, true)).toBe(1_000);
+      expect(touchMargin(60_000, null, true)).toBe(60_000);
     });
 
     it('with touchAfter: not when another request of this process touched it recently', () => {

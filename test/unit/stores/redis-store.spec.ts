@@ -543,7 +543,9 @@ describe('RedisStore (standalone Redis)', () => {
       return a;
     }
 
-    it('costs: no cookie 0, write 1 SET, read GET + a touch (GET only with touchAfter), destroy GET + DEL', async () => {
+    // INFO commandstats counts the GET/SET a script runs as well as the EVALSHA itself: the
+    // client sends one command per `evalsha` here.
+    it('costs: no cookie 0, write 1 SET, read 1 EVALSHA (reads and refreshes, touchAfter 0 or not), destroy 2', async () => {
       const a = app({ cookie: { maxAge: 3_600_000 } });
       expect(await measure(() => request(a).get('/none').expect(200))).toEqual({});
       let cookie = '';
@@ -553,49 +555,116 @@ describe('RedisStore (standalone Redis)', () => {
           cookie = String(res.headers['set-cookie']).split(';')[0] as string;
         }),
       ).toEqual({ set: 1 });
+      // A server that does not know the script yet (new, failed over, SCRIPT FLUSH) gets it
+      // once through EVAL; the read still answers.
+      await client.script('FLUSH');
+      const first = await measure(() =>
+        request(a).get('/read').set('Cookie', cookie).expect(200, 'ada'),
+      );
+      expect(first).toMatchObject({ eval: 1, get: 1 });
+      // express-session's touchAfter 0: the read refreshes the expiry itself; a record written
+      // less than a second ago needs no rewrite.
       expect(
         await measure(() => request(a).get('/read').set('Cookie', cookie).expect(200, 'ada')),
-      ).toEqual({
-        // the read, then the touch: a compare-and-set script rewriting the unchanged record
-        get: 2,
-        eval: 1,
-        set: 1,
-      });
+      ).toEqual({ evalsha: 1, get: 1 });
       const lazy = app({ cookie: { maxAge: 3_600_000 }, touchAfter: 60_000 });
       expect(
         await measure(() => request(lazy).get('/read').set('Cookie', cookie).expect(200, 'ada')),
-      ).toEqual({
-        get: 1,
-      });
-      // An aged record (last written 10 minutes ago): the first read touches it once, which
-      // rewrites its expiry, so the next reads within touchAfter cost one GET each.
+      ).toEqual({ evalsha: 1, get: 1 });
+      // An aged record (last written 10 minutes ago): the read rewrites its expiry inside the
+      // same command, so the next reads within touchAfter find it fresh.
       const key = `sess:${
         decodeURIComponent(cookie.split('=')[1] as string)
           .slice(2)
           .split('.')[0]
       }`;
-      const aged = JSON.parse((await client.get(key)) as string);
-      aged.cookie.expires = new Date(Date.parse(aged.cookie.expires) - 600_000).toISOString();
-      await client.set(key, JSON.stringify(aged), 'EX', 3000);
-      expect(
-        await measure(() => request(lazy).get('/read').set('Cookie', cookie).expect(200, 'ada')),
-      ).toEqual({ get: 2, eval: 1, set: 1 });
-      for (let i = 0; i < 3; i++) {
+      const age = async () => {
+        const aged = JSON.parse((await client.get(key)) as string);
+        aged.cookie.expires = new Date(Date.parse(aged.cookie.expires) - 600_000).toISOString();
+        await client.set(key, JSON.stringify(aged), 'EX', 3000);
+      };
+      for (const target of [lazy, a]) {
+        await age();
         expect(
-          await measure(() => request(lazy).get('/read').set('Cookie', cookie).expect(200, 'ada')),
-        ).toEqual({ get: 1 });
+          await measure(() =>
+            request(target).get('/read').set('Cookie', cookie).expect(200, 'ada'),
+          ),
+        ).toEqual({ evalsha: 1, get: 1, set: 1 });
+        const stored = JSON.parse((await client.get(key)) as string);
+        expect(Date.parse(stored.cookie.expires)).toBeGreaterThan(Date.now() + 3_590_000);
+        expect(await client.pttl(key)).toBeGreaterThan(3_590_000);
+        for (let i = 0; i < 2; i++) {
+          expect(
+            await measure(() =>
+              request(target).get('/read').set('Cookie', cookie).expect(200, 'ada'),
+            ),
+          ).toEqual({ evalsha: 1, get: 1 });
+        }
       }
       expect(
         await measure(() => request(a).get('/logout').set('Cookie', cookie).expect(200)),
-      ).toEqual({
-        get: 1,
-        del: 1,
-      });
+      ).toEqual({ evalsha: 1, get: 1, del: 1 });
       expect(
         await measure(() => request(a).get('/read').set('Cookie', cookie).expect(200, 'undefined')),
-      ).toEqual({
-        get: 1,
-      });
+      ).toEqual({ evalsha: 1, get: 1 });
+    });
+
+    it('the refresh in the read never resurrects, shortens or revives a record', async () => {
+      const a = app({ cookie: { maxAge: 3_600_000 } });
+      const res = await request(a).get('/login').expect(200);
+      const cookie = String(res.headers['set-cookie']).split(';')[0] as string;
+      const key = `sess:${
+        decodeURIComponent(cookie.split('=')[1] as string)
+          .slice(2)
+          .split('.')[0]
+      }`;
+      const record = JSON.parse((await client.get(key)) as string);
+      // A "remember me" record with a 30-day lifetime is not cut to the configured hour.
+      const month = 30 * 86_400_000;
+      const remembered = {
+        ...record,
+        cookie: {
+          ...record.cookie,
+          originalMaxAge: month,
+          expires: new Date(Date.now() + month - 600_000).toISOString(),
+        },
+      };
+      await client.set(key, JSON.stringify(remembered), 'EX', month / 1000);
+      await request(a).get('/read').set('Cookie', cookie).expect(200, 'ada');
+      expect(await client.ttl(key)).toBeGreaterThan(month / 1000 - 60);
+      // A record whose own expiry has passed (its TTL kept alive by a plain EXPIRE) is not revived.
+      const stale = {
+        ...record,
+        cookie: { ...record.cookie, expires: new Date(Date.now() - 1000).toISOString() },
+      };
+      await client.set(key, JSON.stringify(stale), 'EX', 3600);
+      const before = (await client.get(key)) as string;
+      await store.getAndTouch(key.slice(5), { maxAge: 3_600_000, margin: 1000 });
+      expect(await client.get(key)).toBe(before);
+      // A missing key stays missing.
+      await client.del(key);
+      const refresh: { maxAge: number; margin: number; refreshed?: boolean } = {
+        maxAge: 3_600_000,
+        margin: 1000,
+      };
+      await expect(store.getAndTouch(key.slice(5), refresh)).resolves.toBeUndefined();
+      expect(await client.exists(key)).toBe(0);
+      expect(refresh.refreshed).toBeUndefined();
+    });
+
+    it('getAndTouch of a browser-session cookie moves only the TTL, and only when due', async () => {
+      const s = new RedisStore({ client, prefix: 'bs:', ttl: 600 });
+      await s.set('b1', newSession({ a: 1 }, null));
+      await client.pexpire('bs:b1', 100_000);
+      const value = await client.get('bs:b1');
+      const refresh: { maxAge: null; margin: number; refreshed?: boolean } = {
+        maxAge: null,
+        margin: 1000,
+      };
+      await s.getAndTouch('b1', refresh);
+      expect(refresh.refreshed).toBe(true);
+      expect(await client.pttl('bs:b1')).toBeGreaterThan(590_000);
+      expect(await client.get('bs:b1')).toBe(value);
     });
   });
 });
