@@ -12,6 +12,7 @@ import {
   Module,
   Param,
   Post,
+  Req,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -24,6 +25,7 @@ import {
   SessionId,
   SessionModule,
   type SessionModuleOptions,
+  type SessionRequest,
   type SessionStore,
 } from '../../lib';
 import {
@@ -71,6 +73,16 @@ class HeaderController {
   async destroy(@Session() s: RequestSession) {
     await s.destroy();
     return { ok: true };
+  }
+
+  @Post('flash')
+  flash(@Req() req: SessionRequest) {
+    return { count: req.flash!('info', 'saved') };
+  }
+
+  @Get('flash')
+  read(@Req() req: SessionRequest) {
+    return { info: req.flash!('info') };
   }
 }
 
@@ -147,6 +159,17 @@ describe.each(STORE_KINDS)('session id in a header on %s', (kind) => {
     const res = await request(h.url).post('/destroy').set(HEADER, value).expect(201);
     expect(headerOf(res)).toBe('');
     expect(res.headers['set-cookie']).toBeUndefined();
+    expect(await h.stored(idOf(value))).toBe(false);
+  });
+
+  it('flash: a message creates the session; reading the last one ends it, the header sent empty', async () => {
+    const flashed = await request(h.url).post('/flash').set(HEADER, '').expect(201);
+    const value = headerOf(flashed) as string;
+    expect(value).toMatch(/^s:/);
+    const read = await request(h.url).get('/flash').set(HEADER, value).expect(200);
+    expect(read.body).toEqual({ info: ['saved'] });
+    expect(headerOf(read)).toBe('');
+    expect(read.headers['set-cookie']).toBeUndefined();
     expect(await h.stored(idOf(value))).toBe(false);
   });
 
