@@ -27,7 +27,7 @@ describe('load with a Redis restart in the middle (short form)', () => {
     // Non-2xx answers (during the outage) must all be 503 with Retry-After.
     expect(report.badFailures).toBe(0);
     expect(report.problems).toEqual([]);
-    expect(report.acknowledgedWrites).toBeGreaterThan(500);
+    expect(report.acknowledgedWrites).toBeGreaterThan(100);
     expect(Number.isNaN(report.redisUpAtMs)).toBe(false);
   }, 40_000);
 });

@@ -40,7 +40,7 @@ function expectCleanFailures(report: FailoverLoadReport): void {
   expect(report.hung).toBe(0);
   expect(report.networkErrors).toBe(0);
   expect(report.badFailures).toBe(0);
-  expect(report.acknowledgedWrites).toBeGreaterThan(500);
+  expect(report.acknowledgedWrites).toBeGreaterThan(100);
 }
 
 describe('Sentinel failover under load (1 primary, replicas, 3 sentinels)', () => {
@@ -74,13 +74,13 @@ describe('Sentinel failover under load (1 primary, replicas, 3 sentinels)', () =
     expectCleanFailures(report);
     expect(report.lostWrites).toBe(0);
     expect(report.problems).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it('primary killed with the defaults: failures are 503s for a bounded time, then it recovers', async () => {
     const report = await sentinelRun('Sentinel, primary killed, defaults', 'kill', 1, {});
     expectCleanFailures(report);
-    expect(report.recoveryMs).toBeLessThan(8_000);
-  }, 90_000);
+    expect(report.recoveryMs).toBeLessThan(15_000);
+  }, 180_000);
 
   it('primary killed with waitReplicas: 1 (2 replicas): no acknowledged write lost', async () => {
     const report = await sentinelRun('Sentinel, primary killed, waitReplicas 1', 'kill', 2, {
@@ -88,7 +88,7 @@ describe('Sentinel failover under load (1 primary, replicas, 3 sentinels)', () =
     });
     expectCleanFailures(report);
     expect(report.lostWrites).toBe(0);
-  }, 90_000);
+  }, 180_000);
 
   it('SENTINEL FAILOVER with waitReplicas: 1 (2 replicas): no acknowledged write lost', async () => {
     const report = await sentinelRun('Sentinel, graceful, waitReplicas 1', 'graceful', 2, {
@@ -96,7 +96,7 @@ describe('Sentinel failover under load (1 primary, replicas, 3 sentinels)', () =
     });
     expectCleanFailures(report);
     expect(report.lostWrites).toBe(0);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('Cluster failover under load (3 masters, a replica each)', () => {
@@ -124,12 +124,12 @@ describe('Cluster failover under load (3 masters, a replica each)', () => {
   it('a master killed with the defaults: failures are 503s for a bounded time, then it recovers', async () => {
     const report = await clusterRun('Cluster, master killed, defaults', {});
     expectCleanFailures(report);
-    expect(report.recoveryMs).toBeLessThan(8_000);
-  }, 90_000);
+    expect(report.recoveryMs).toBeLessThan(15_000);
+  }, 180_000);
 
   it('a master killed with waitReplicas: 1: no acknowledged write lost', async () => {
     const report = await clusterRun('Cluster, master killed, waitReplicas 1', { waitReplicas: 1 });
     expectCleanFailures(report);
     expect(report.lostWrites).toBe(0);
-  }, 90_000);
+  }, 180_000);
 });
