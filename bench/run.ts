@@ -95,6 +95,7 @@ const REDIS_VARIANTS = [
   'nest-es-redis',
   'nest-nestjs-session-redis',
   'nest-ns-redis',
+  'nest-ns-redis-encrypted',
   'nest-ns-cluster',
 ];
 
@@ -547,8 +548,11 @@ function targets(cells: Cell[], memory: Record<string, number> | undefined): Tar
   ratio('S4-redis', 'nest-ns-redis', 0.8, 'S4 Redis');
   commands('S4-redis', 'nest-ns-redis', 1);
   for (const c of cells) {
-    // The Cluster variant has no express-session counterpart on a Cluster: shown, not judged.
-    if (c.info.engine !== 'nest-session' || c.info.store === 'cluster') continue;
+    // The Cluster variant has no express-session counterpart on a Cluster, and express-session
+    // has no encryption: shown, not judged.
+    if (c.info.engine !== 'nest-session' || c.info.store === 'cluster' || c.info.encrypted) {
+      continue;
+    }
     const es = cell(c.scenario.id, expressSessionOf(c.info) ?? '');
     if (!es) continue;
     out.push({

@@ -25,7 +25,14 @@ import { createRequire } from 'node:module';
 import { SessionModule } from '../lib';
 import { RedisStore } from '../lib/stores/redis/redis-store';
 import nestSessionExpress = require('../lib/express');
-import { MAX_AGE, SECRET, sessionPayload, variant, type ChildMessage } from './variants';
+import {
+  ENCRYPTION_KEY,
+  MAX_AGE,
+  SECRET,
+  sessionPayload,
+  variant,
+  type ChildMessage,
+} from './variants';
 
 const load = createRequire(__filename);
 
@@ -191,6 +198,7 @@ async function main(): Promise<void> {
           secret: SECRET,
           cookie: { maxAge: MAX_AGE },
           ...(client ? { store: new RedisStore({ client }) } : {}),
+          ...(info.encrypted ? { encryption: { keys: [ENCRYPTION_KEY] } } : {}),
         }),
       );
     }

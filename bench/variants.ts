@@ -18,6 +18,8 @@ export interface VariantInfo {
   store: StoreKind;
   /** The session middleware: none, express-session, nestjs-session, or ours. */
   engine: 'none' | 'express-session' | 'nestjs-session' | 'nest-session';
+  /** nest-session with encryption at rest (`encryption: { keys: [ENCRYPTION_KEY] }`). */
+  encrypted?: boolean;
 }
 
 export const VARIANTS: readonly VariantInfo[] = [
@@ -65,6 +67,14 @@ export const VARIANTS: readonly VariantInfo[] = [
     engine: 'nest-session',
   },
   {
+    id: 'nest-ns-redis-encrypted',
+    label: 'Nest + nest-session (RedisStore, encrypted)',
+    framework: 'nest',
+    store: 'redis',
+    engine: 'nest-session',
+    encrypted: true,
+  },
+  {
     id: 'nest-ns-cluster',
     label: 'Nest + nest-session (RedisStore, 3-master Cluster)',
     framework: 'nest',
@@ -103,6 +113,8 @@ export function variant(id: string): VariantInfo {
 /** Same secret and cookie settings for every variant. */
 export const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const MAX_AGE = 24 * 60 * 60 * 1000;
+/** The encryption key of the encrypted variant (64 hex characters: 32 bytes). */
+export const ENCRYPTION_KEY = 'b3'.repeat(32);
 
 /** The data a signed-in session holds (S4 and the cookie pool create it, S2 reads it). */
 export function sessionPayload(): {

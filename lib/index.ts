@@ -53,6 +53,7 @@ export { isStoredSession } from './engine/session-origin';
 // Engine types and classes
 export { createSessionMiddleware, type SessionMiddleware, type NextFunction } from './middleware';
 export type { SessionOptions } from './engine/session-options';
+export type { EncryptionKey, EncryptionOptions } from './engine/encryption';
 export {
   SESSION_EVENT_NAMES,
   type SessionEventMap,

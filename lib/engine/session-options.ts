@@ -1,10 +1,12 @@
 import type { CookieOptions } from './cookie';
 import { deprecate } from './deprecate';
+import { type EncryptionOptions, checkEncryptionOptions } from './encryption';
 import type { ProxySetting } from './secure-request';
 import type { RequestSession, SessionRequest } from './session';
 import type { SessionEventHooks } from './session-events';
 import { generateSessionId } from './session-id';
 import type { SecretKey } from './signature';
+import { EncryptedStore } from './store/encrypted-store';
 import type { StoreLike } from './store/store-like';
 
 /** The session engine's options: express-session's, plus a few of our own (marked). */
@@ -122,6 +124,13 @@ export interface SessionOptions {
    * that support it keep a per-user index of session ids, for "sign out everywhere".
    */
   userKey?: string | ((session: RequestSession) => unknown);
+  /**
+   * (ours) Encryption at rest: `{ keys: [key, ...] }` (32-byte keys; the first encrypts, all
+   * decrypt). The session data is stored as an AES-256-GCM ciphertext bound to the session id,
+   * whatever the store; the cookie stays in clear. See {@link EncryptionOptions} and the README.
+   * Cannot be combined with `concurrency: 'merge'`. Default: none (stored in clear).
+   */
+  encryption?: EncryptionOptions;
   /**
    * (ours) Typed hooks for the session lifecycle (created, loaded, saved, regenerated,
    * destroyed, storeError), e.g. for audit logs and metrics.
@@ -262,10 +271,22 @@ export function resolveSessionOptions(
   const headerProblem = header === undefined ? undefined : sessionHeaderProblem(header);
   if (headerProblem) throw new TypeError(`header option ${headerProblem}`);
 
+  if (options.encryption !== undefined) {
+    checkEncryptionOptions(options.encryption);
+    if (options.concurrency === 'merge') {
+      throw new TypeError(
+        'encryption option cannot be combined with concurrency: "merge" (the store cannot ' +
+          'splice changed keys into a ciphertext); use concurrency: "overwrite" or no encryption',
+      );
+    }
+  }
+
   let store = options.store;
   const storeCreated = !store;
   if (!store) store = defaultStore.create();
   defaultStore.check?.(store);
+  // Encryption at rest: every store operation goes through the wrapper.
+  if (options.encryption !== undefined) store = new EncryptedStore(store, options.encryption);
 
   return {
     secrets,

@@ -10,6 +10,7 @@ import { SessionStoreUnavailableException } from './session.exceptions';
 import type { ServerResponse } from 'node:http';
 import { isDefaultSessionId } from '../engine/session-id';
 import { SESSION_EVENT_NAMES } from '../engine/session-events';
+import { EncryptionOptionError, checkEncryptionOptions } from '../engine/encryption';
 
 /** What the module runs on after defaults and validation. @internal */
 export interface ResolvedModuleOptions {
@@ -100,6 +101,24 @@ function checkCookie(cookie: CookieOptions, name: string, where = 'cookie'): voi
     if ((path ?? '/') !== '/') fail(`${where}.path`, "a __Host- cookie must have path '/'");
   } else if (name.startsWith('__Secure-') && secure !== true) {
     fail(`${where}.secure`, 'a __Secure- cookie must be secure: true');
+  }
+}
+
+/** `encryption`: keys of exactly 32 bytes, and not with `concurrency: 'merge'`. */
+function checkEncryption(options: SessionModuleOptions): void {
+  if (options.encryption === undefined) return;
+  try {
+    checkEncryptionOptions(options.encryption);
+  } catch (err) {
+    if (err instanceof EncryptionOptionError) fail(err.option, err.problem);
+    throw err;
+  }
+  if (options.concurrency === 'merge') {
+    fail(
+      'encryption',
+      "cannot be combined with concurrency: 'merge' (the store cannot splice the changed keys " +
+        "into a ciphertext); use concurrency: 'overwrite' (the default) or no encryption",
+    );
   }
 }
 
@@ -217,6 +236,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
   ) {
     fail('concurrency', "must be 'overwrite' or 'merge'");
   }
+  checkEncryption(options);
   const events = options.events;
   if (events !== undefined) {
     if (typeof events !== 'object' || events === null) fail('events', 'must be an object of hooks');
@@ -267,6 +287,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       events,
       userKey: options.userKey,
       concurrency: options.concurrency ?? 'overwrite',
+      encryption: options.encryption,
       mapStoreError: options.mapStoreError ?? storeUnavailable,
       onError: options.onError,
     },

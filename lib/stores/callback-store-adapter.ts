@@ -14,6 +14,16 @@ export class CallbackStoreAdapter extends SessionStore {
   /** @param store the wrapped store */
   constructor(readonly store: StoreLike) {
     super();
+    // The per-user index, when the wrapped store keeps one (e.g. the encryption wrapper's).
+    const indexed = store as Pick<SessionStore, 'addUserSession' | 'userSessionIds'>;
+    if (typeof indexed.addUserSession === 'function') {
+      this.addUserSession = (userId, sid, session) =>
+        Promise.resolve(indexed.addUserSession?.(userId, sid, session));
+    }
+    if (typeof indexed.userSessionIds === 'function') {
+      this.userSessionIds = (userId) =>
+        Promise.resolve(indexed.userSessionIds?.(userId) as Promise<string[]>);
+    }
   }
 
   private call<T>(method: StoreMethod, args: unknown[], cb?: NodeCallback<T>) {

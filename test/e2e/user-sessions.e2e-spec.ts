@@ -1,8 +1,10 @@
 /**
  * "Your devices" and "sign out everywhere": the per-user index kept by the stores (userKey) and
- * SessionService, on MemoryStore, RedisStore on a standalone Redis, and RedisStore on a Cluster.
+ * SessionService, on MemoryStore, RedisStore on a standalone Redis, and RedisStore on a Cluster;
+ * each also with encryption at rest (the index then names users by an HMAC, never in clear).
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -16,9 +18,25 @@ import {
   SessionService,
   type SessionStore,
 } from '../../lib';
+import type { Redis } from 'ioredis';
 import { ready, startRedis, startRedisCluster } from '../support/redis-server';
 
 const secret = 'user-sessions-test-secret-long-enough-1';
+
+/** Every key under `prefix` on these nodes, with its value (strings) or members (sets). */
+async function dump(nodes: Redis[], prefix: string): Promise<string> {
+  const out: string[] = [];
+  for (const node of nodes) {
+    for (const key of await node.keys(`${prefix}*`)) {
+      const type = await node.type(key);
+      out.push(
+        key,
+        type === 'set' ? (await node.smembers(key)).join(' ') : String(await node.get(key)),
+      );
+    }
+  }
+  return out.join(' ');
+}
 
 @Controller()
 class AppController {
@@ -51,10 +69,21 @@ class AppController {
 
 type Kind = 'memory' | 'redis' | 'cluster';
 
-describe.each<Kind>(['memory', 'redis', 'cluster'])('user sessions on %s', (kind) => {
+const ENCRYPTION = { keys: [randomBytes(32)] };
+
+describe.each<[Kind, boolean]>([
+  ['memory', false],
+  ['redis', false],
+  ['cluster', false],
+  ['memory', true],
+  ['redis', true],
+  ['cluster', true],
+])('user sessions on %s (encrypted: %s)', (kind, encrypted) => {
   let app: INestApplication;
   let stop: () => Promise<void> = async () => undefined;
   let store: SessionStore;
+  /** Every key name and value the store holds, as one string. */
+  let everything: () => Promise<string> = async () => '';
 
   beforeAll(async () => {
     if (kind === 'memory') {
@@ -64,15 +93,27 @@ describe.each<Kind>(['memory', 'redis', 'cluster'])('user sessions on %s', (kind
       const client = redis.client();
       store = new RedisStore({ client, prefix: `${redis.prefix}sess:` });
       stop = () => redis.stop();
+      everything = () => dump([redis.client()], redis.prefix);
     } else {
       const redis = await startRedisCluster();
       const cluster = redis.cluster();
       await ready(cluster);
       store = new RedisStore({ client: cluster, prefix: `${redis.prefix}sess:` });
       stop = () => redis.stop();
+      everything = () =>
+        dump(
+          [0, 1, 2].map((i) => redis.nodeClient(i)),
+          redis.prefix,
+        );
     }
+    if (kind === 'memory') {
+      const memory = store as MemoryStore;
+      const users = (memory as unknown as { users: Map<string, unknown> }).users;
+      everything = async () => [...users.keys(), ...Object.values(memory.sessions)].join(' ');
+    }
+    const encryption = encrypted ? ENCRYPTION : undefined;
     @Module({
-      imports: [SessionModule.forRoot({ secret, store, userKey: 'userId' })],
+      imports: [SessionModule.forRoot({ secret, store, userKey: 'userId', encryption })],
       controllers: [AppController],
     })
     class AppModule {}
@@ -105,6 +146,14 @@ describe.each<Kind>(['memory', 'redis', 'cluster'])('user sessions on %s', (kind
     await laptop.get('/me').expect(200, { user: 'alice' }); // the laptop stays
     await other.get('/me').expect(200, { user: 'bob' }); // other users untouched
     expect((await laptop.get('/devices').expect(200)).body).toHaveLength(1);
+  });
+
+  it('holds user ids in clear only without encryption', async () => {
+    const server = app.getHttpServer();
+    await request.agent(server).post('/login').send({ user: 'dave-the-user' }).expect(201);
+    const stored = await everything();
+    if (encrypted) expect(stored).not.toMatch(/dave/);
+    else expect(stored).toMatch(/dave-the-user/);
   });
 
   it('forgets sessions that were destroyed or regenerated away', async () => {
