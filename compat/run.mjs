@@ -14,7 +14,7 @@
  * every one of them in turn (one pack, one install; .ci/run does this for its extra Nodes).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,13 +55,19 @@ try {
     // NEST_SESSION_TARBALL: for suites that inspect the tarball itself (its file list, attw).
     const nodes = (process.env.COMPAT_NODES ?? '').split(delimiter).filter(Boolean);
     if (nodes.length === 0) run(npm, ['test'], app, { NEST_SESSION_TARBALL: tarballPath });
-    for (const bin of nodes) {
-      const version = execFileSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).trim();
-      console.log(`\n--- ${suite} on node ${version}`);
-      run(npm, ['test'], app, {
-        NEST_SESSION_TARBALL: tarballPath,
-        PATH: `${bin}${delimiter}${process.env.PATH}`,
-      });
+    else {
+      // Several Nodes: build once (the output does not depend on the Node), then `test:run`.
+      const { scripts = {} } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+      if (scripts.build) run(npm, ['run', 'build'], app);
+      const test = scripts['test:run'] ? ['run', 'test:run'] : ['test'];
+      for (const bin of nodes) {
+        const version = execFileSync(join(bin, 'node'), ['--version'], { encoding: 'utf8' }).trim();
+        console.log(`\n--- ${suite} on node ${version}`);
+        run(npm, test, app, {
+          NEST_SESSION_TARBALL: tarballPath,
+          PATH: `${bin}${delimiter}${process.env.PATH}`,
+        });
+      }
     }
   }
 } catch (err) {

@@ -33,6 +33,8 @@ export {
   type DestroyForUserOptions,
 } from './nest/session.service';
 export { RequireSession, OptionalSession } from './nest/require-session.decorator';
+/** Flash messages, typed: `@Flash()` injects a {@link FlashBag}, `flashOf(req)` returns one. */
+export { Flash, flashOf, type FlashBag } from './nest/flash.decorator';
 export {
   SessionRequiredException,
   SessionStoreUnavailableException,
@@ -85,6 +87,16 @@ export {
   type CookiePriority,
 } from './engine/cookie';
 export type { SessionData, SessionRecord } from './engine/session-data';
+/** Flash messages: `req.flash`'s type, and the augmentable map of types to message types. */
+export type { FlashMap, FlashMessages, FlashType, RequestFlash } from './engine/flash';
+/**
+ * The session id in a header (`header` option) and CORS, for apps that mount a CORS middleware
+ * before the express drop-in: `server.prependListener('request', corsExposureListener(name))`.
+ */
+export {
+  corsExposureListener,
+  exposeSessionHeaderToCors,
+} from './engine/transport/node/cors-exposure';
 export type { SecretKey } from './engine/signature';
 export { generateSessionId, isDefaultSessionId } from './engine/session-id';
 export type { ProxySetting } from './engine/secure-request';

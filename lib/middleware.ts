@@ -8,6 +8,7 @@ import {
   type SessionMiddleware,
 } from './engine/lifecycle/session-engine';
 import { type SessionOptions, resolveSessionOptions } from './engine/session-options';
+import { exposeSessionHeaderToCors } from './engine/transport/node/cors-exposure';
 import { MEMORY_STORE_DEFAULT } from './stores/default-store';
 
 export type { NextFunction, SessionMiddleware };
@@ -18,5 +19,13 @@ export type { NextFunction, SessionMiddleware };
  * kept in a new `MemoryStore`.
  */
 export function createSessionMiddleware(options?: SessionOptions): SessionMiddleware {
-  return new SessionEngine(resolveSessionOptions(options, MEMORY_STORE_DEFAULT)).middleware;
+  const engine = new SessionEngine(resolveSessionOptions(options, MEMORY_STORE_DEFAULT));
+  const middleware = engine.middleware;
+  const header = engine.options.header;
+  if (!header) return middleware;
+  // The header is usable cross-origin on the responses of CORS middleware mounted after this one.
+  return (req, res, next) => {
+    exposeSessionHeaderToCors(req, res, header);
+    middleware(req, res, next);
+  };
 }

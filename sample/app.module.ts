@@ -21,6 +21,8 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
     secret: config.sessionSecret,
     name: SESSION_COOKIE_NAME,
     cookie: { maxAge: EIGHT_HOURS, secure: config.production },
+    // Clients without cookies (CLIs, mobile apps) send the signed id in this header instead.
+    header: 'x-session-id',
     // Redis when configured; otherwise the module's default MemoryStore (one process only).
     store: redis ? new RedisStore({ client: redis, prefix: config.redisPrefix }) : undefined,
     // The stores index sessions by their passport user: "your devices", "sign out everywhere".

@@ -20,3 +20,6 @@ export interface SessionRecord {
   cookie: CookieData;
   [key: string]: unknown;
 }
+
+/** The session key flash messages are kept under (connect-flash's: sessions it wrote read as they are). */
+export const FLASH_KEY = 'flash';

@@ -22,6 +22,13 @@ export interface SessionOptions {
   key?: string;
   /** Cookie settings, or a function of the request returning them (called once per request). */
   cookie?: CookieOptions | ((req: SessionRequest) => CookieOptions);
+  /**
+   * (ours) The name of a request header that carries the session id instead of the cookie (for
+   * clients without a cookie jar: mobile apps, CLIs, servers), e.g. `'x-session-id'`. A request
+   * carrying it (even empty) gets its id from it and back in the same response header, never in
+   * `Set-Cookie`; other requests use the cookie. Default: none (cookie only).
+   */
+  header?: string;
   /** Generates a new session id. Default: 24 random bytes, base64url (32 characters). */
   genid?: (req: SessionRequest) => string;
   /**
@@ -148,6 +155,8 @@ export interface ResolvedSessionOptions {
   readonly secrets: readonly SecretKey[] | undefined;
   readonly name: string;
   readonly cookie: CookieOptions | ((req: SessionRequest) => CookieOptions);
+  /** The session-id request header's name, lower case, or `undefined` (cookie only). */
+  readonly header: string | undefined;
   readonly genid: (req: SessionRequest) => string;
   readonly isValidId: ((id: string) => boolean) | undefined;
   readonly proxy: ProxySetting;
@@ -258,6 +267,10 @@ export function resolveSessionOptions(
     throw new TypeError('concurrency option must be "overwrite" or "merge"');
   }
 
+  const header = options.header;
+  const headerProblem = header === undefined ? undefined : sessionHeaderProblem(header);
+  if (headerProblem) throw new TypeError(`header option ${headerProblem}`);
+
   if (options.encryption !== undefined) {
     checkEncryptionOptions(options.encryption);
     if (options.concurrency === 'merge') {
@@ -279,6 +292,7 @@ export function resolveSessionOptions(
     secrets,
     name: options.name || options.key || 'connect.sid',
     cookie: options.cookie || {},
+    header: header?.toLowerCase(),
     genid,
     isValidId: options.isValidId,
     proxy: options.proxy,
@@ -305,4 +319,57 @@ export function resolveSessionOptions(
     resignCookies: Boolean(options.resignCookies),
     onError: options.onError,
   };
+}
+
+/** An HTTP header name (an RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Headers that cannot carry the session id: a browser may not set them (fetch's forbidden
+ * request headers), or they already mean something to HTTP, to cookies or to CORS.
+ */
+const RESERVED_HEADERS = new Set([
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'content-type',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+]);
+
+/**
+ * Why `header` cannot be the session-id header (`undefined`: it can). Shared by the engine's
+ * and the Nest module's validation.
+ * @internal
+ */
+export function sessionHeaderProblem(header: unknown): string | undefined {
+  if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
+    return "must be an HTTP header name such as 'x-session-id'";
+  }
+  const name = header.toLowerCase();
+  if (
+    RESERVED_HEADERS.has(name) ||
+    name.startsWith('sec-') ||
+    name.startsWith('proxy-') ||
+    name.startsWith('access-control-')
+  ) {
+    return `cannot be '${header}': browsers forbid it or HTTP already gives it a meaning; use a name of your own such as 'x-session-id'`;
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Cookie } from './cookie';
 import type { NodeCallback } from './node-callback';
 import { SESSION_STATE, type SessionLifecycle } from './request-state';
-import type { SessionData, SessionRecord } from './session-data';
+import { FLASH_KEY, type SessionData, type SessionRecord } from './session-data';
 import { markLoadedFromStore } from './session-origin';
 import { callStore } from './store/store-call';
 import { STORE_BASE, type StoreBaseMark, type StoreLike } from './store/store-like';
@@ -31,6 +31,26 @@ export interface SessionRequest extends IncomingMessage {
   originalUrl?: string;
   /** Set by Express from its `trust proxy` setting. */
   secure?: boolean;
+  /** Flash messages (connect-flash's `req.flash`), set by the session middleware. */
+  flash?: RequestFlash;
+}
+
+/**
+ * `req.flash`: connect-flash's function (see `flash.ts`).
+ *
+ * - `req.flash(type, message, ...args)`: appends a message (with `args`, formatted by
+ *   `util.format(message, ...args)`; an array appends each of its values) and returns how many
+ *   messages of that type are waiting. The session is created if there was none.
+ * - `req.flash(type)`: returns the messages of that type and removes them.
+ * - `req.flash()`: returns every message by type and removes them all.
+ *
+ * Throws when the request has no session (the session middleware did not run on this route, or
+ * the session was destroyed earlier in the request).
+ */
+export interface RequestFlash {
+  (): Record<string, unknown[]>;
+  (type: string): unknown[];
+  (type: string, message: unknown, ...args: unknown[]): number;
 }
 
 type Lifecycle = SessionLifecycle<RequestSession>;
@@ -246,7 +266,9 @@ export class Session {
     const options = typeof optionsOrCallback === 'function' ? undefined : optionsOrCallback;
     const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
     const kept: [string, unknown][] = [];
-    for (const key of options?.keep ?? []) {
+    // Flash messages always survive (passport flashes `successFlash` before its login regenerates).
+    const keep = new Set([...(options?.keep ?? []), FLASH_KEY]);
+    for (const key of keep) {
       if (key !== 'cookie' && Object.prototype.hasOwnProperty.call(this, key)) {
         kept.push([key, (this as unknown as Record<string, unknown>)[key]]);
       }

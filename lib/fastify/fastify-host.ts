@@ -117,18 +117,27 @@ function runCommit(
   done: OnSendDone,
 ): void {
   const strict = commit.strict;
-  const cookiesBefore = copyOf(reply.getHeader('set-cookie'));
+  /** What step 3 changed in the reply's headers: each name with its value before. */
+  const moved: [name: string, before: unknown][] = [];
+  /** Takes back what step 3 put on the reply (the reply's other cookies and headers stay). */
+  const withdrawId = (): void => {
+    for (const [name, before] of moved) {
+      reply.removeHeader(name);
+      if (before !== undefined) reply.header(name, before);
+    }
+    commit.withdrawId();
+  };
   const finish = (): void => {
-    sendId(commit, reply, false);
+    sendId(commit, reply, false, moved);
     done(null, payload);
   };
   const succeed = (): void => {
     // A session destroyed meanwhile (logout while this request ran): no live cookie goes back.
-    if (strict && commit.storeRefused()) restoreCookies(reply, cookiesBefore);
+    if (strict && commit.storeRefused()) withdrawId();
     finish();
   };
   const fail = (err: unknown): void => {
-    restoreCookies(reply, cookiesBefore);
+    withdrawId();
     commit.reportStrict(err);
     payload = replaceWithFailure(reply, payload, err);
     finish();
@@ -151,7 +160,7 @@ function runCommit(
     }
     const session = commit.touchedSession();
     if (!session) return succeed();
-    sendId(commit, reply, strict);
+    sendId(commit, reply, strict, moved);
     const action = commit.storeAction(session);
     if (action === 'save') {
       started = true;
@@ -180,17 +189,26 @@ function runCommit(
 
 /**
  * Step 3 with the reply as its target: the id transport writes on the raw response (it knows
- * only Node's), and what it wrote moves into the reply's headers, which Fastify writes over the
- * raw ones (`Set-Cookie` lines are appended after the reply's own, `@fastify/cookie`'s included).
+ * only Node's: a `Set-Cookie` line, or the header transport's header), and what it wrote moves
+ * into the reply's headers, which Fastify writes over the raw ones (`Set-Cookie` lines are
+ * appended after the reply's own, `@fastify/cookie`'s included). `moved` records each changed
+ * reply header with its value before, for a withdrawal.
  */
-function sendId(commit: SessionCommit, reply: FastifyReply, throwErrors: boolean): void {
+function sendId(
+  commit: SessionCommit,
+  reply: FastifyReply,
+  throwErrors: boolean,
+  moved: [name: string, before: unknown][],
+): void {
   const res = reply.raw;
   const before = res.getHeaders();
+  const replyBefore = reply.getHeaders();
   commit.sendId(throwErrors);
   for (const name of res.getHeaderNames()) {
     const now = res.getHeader(name);
     const was = before[name];
     if (now === was) continue;
+    moved.push([name, copyOf(replyBefore[name])]);
     if (name === 'set-cookie') {
       reply.header(name, linesOf(now).slice(linesOf(was).length));
     } else {
@@ -209,12 +227,6 @@ function linesOf(value: OutgoingHttpHeader | undefined): string[] {
 /** A header value as it is now (Fastify appends `Set-Cookie` lines to its array in place). */
 function copyOf(value: unknown): unknown {
   return Array.isArray(value) ? [...(value as unknown[])] : value;
-}
-
-/** Takes back the session's `Set-Cookie` lines (the reply's other cookies stay). */
-function restoreCookies(reply: FastifyReply, before: unknown): void {
-  reply.removeHeader('set-cookie');
-  if (before !== undefined) reply.header('set-cookie', before);
 }
 
 /** Strict mode's answer to a failed write, in place of the reply's payload. */

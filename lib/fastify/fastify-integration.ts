@@ -53,8 +53,22 @@ function mirrorOf(name: string | symbol): { getter(): unknown; setter(value: unk
   };
 }
 
-/** Declares `session`, `sessionID`, `sessionStore` (and the engine's state) on `FastifyRequest`. */
+/**
+ * Mirrored too unless the application already has one: connect-flash's `req.flash`, which the
+ * engine installs on the raw request (passport's `failureFlash` calls it on the request its
+ * guard sees, a FastifyRequest). `@fastify/flash` declares its own.
+ */
+const MIRRORED_IF_FREE: readonly string[] = ['flash'];
+
+/**
+ * Declares `session`, `sessionID`, `sessionStore` (and the engine's state), and `flash`, on
+ * `FastifyRequest`.
+ */
 function decorateSessionRequest(instance: FastifyInstance): void {
+  for (const name of MIRRORED_IF_FREE) {
+    if (!instance.hasRequestDecorator(name))
+      instance.decorateRequest(name, mirrorOf(name) as never);
+  }
   for (const name of MIRRORED) {
     if (instance.hasRequestDecorator(name as string)) {
       throw new Error(

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { RouteInfo } from '@nestjs/common/interfaces/middleware/middleware-configuration.interface';
 import type { CookieOptions } from '../engine/cookie';
 import type { SessionRequest } from '../engine/session';
-import type { SessionOptions } from '../engine/session-options';
+import { type SessionOptions, sessionHeaderProblem } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
 import type { SessionModuleOptions } from './session-module-options.interface';
 import { SessionOptionsError } from './session-options.error';
@@ -164,6 +164,10 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
     fail('cookie', 'must be an object or a function of the request');
   }
 
+  if (options.header !== undefined) {
+    const problem = sessionHeaderProblem(options.header);
+    if (problem) fail('header', problem);
+  }
   if (options.genid !== undefined && typeof options.genid !== 'function') {
     fail('genid', 'must be a function returning a new session id');
   }
@@ -260,6 +264,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
       secret: options.secret as SecretKey | SecretKey[],
       name,
       cookie: resolvedCookie,
+      header: options.header,
       genid: options.genid,
       isValidId,
       proxy,

@@ -9,9 +9,10 @@ import {
   type NestModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { SessionEngine } from '../engine/lifecycle/session-engine';
+import { corsExposureListener } from '../engine/transport/node/cors-exposure';
 import { SessionStore } from '../stores/session-store';
 import { type MiddlewareMount, httpAdapterIntegration } from './http-adapter-integration';
 import { type ResolvedModuleOptions } from './resolve-module-options';
@@ -76,6 +77,7 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
    * `forRoutes`/`exclude`, through Nest's consumer.
    */
   configure(consumer: MiddlewareConsumer): void {
+    this.exposeSessionHeaderToCors();
     const adapter = this.adapterHost?.httpAdapter;
     const mount = adapter ? this.mountOn(adapter) : 'consumer';
     if (mount === 'integration') return;
@@ -107,8 +109,38 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
     });
   }
 
+  /** With `header`: the server's first `'request'` listener (see {@link exposeSessionHeaderToCors}). */
+  private corsListener?: {
+    server: Server;
+    listener: (req: IncomingMessage, res: ServerResponse) => void;
+  };
+
+  /**
+   * With the `header` option: makes the header usable cross-origin whatever the app's CORS
+   * configuration (`exposeSessionHeaderToCors`), on every response of the HTTP server, so that
+   * preflights a CORS middleware answers before the session middleware runs are covered too.
+   */
+  private exposeSessionHeaderToCors(): void {
+    const header = this.engine.options.header;
+    if (!header || this.corsListener) return;
+    let server: Server | undefined;
+    try {
+      server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    } catch {
+      return;
+    }
+    if (typeof server?.prependListener !== 'function') return;
+    const listener = corsExposureListener(header);
+    server.prependListener('request', listener);
+    this.corsListener = { server, listener };
+  }
+
   /** Releases the store's timers when the module created the store (never a store you passed in). */
   async onApplicationShutdown(): Promise<void> {
+    if (this.corsListener) {
+      this.corsListener.server.off('request', this.corsListener.listener);
+      this.corsListener = undefined;
+    }
     const options = this.engine.options;
     if (!options.storeCreated) return;
     const store = options.store as { close?: () => unknown };

@@ -18,6 +18,12 @@ declare module '../../lib' {
     /** Written by passport: the serialized user (the username) once signed in. */
     passport: { user?: string };
   }
+
+  /** The app's flash message types (beside `error`, `success` and `info`), and their messages. */
+  interface FlashMessages {
+    /** "Sign out everywhere else": how many other sessions were ended. */
+    revoked: number;
+  }
 }
 
 /** The session cookie's name (also used to clear it on sign-out). */

@@ -37,12 +37,23 @@ function euros(cents: number): string {
   return `€${(cents / 100).toFixed(2)}`;
 }
 
-/** The page frame: title, navigation, an optional notice, the content. */
+/** A one-time notice above the page's content (a flash message read for this page). */
+export interface Notice {
+  kind: 'flash' | 'error';
+  text: string;
+}
+
+/** Notices of one kind, one per message. */
+export function notices(kind: Notice['kind'], texts: readonly string[]): Notice[] {
+  return texts.map((text) => ({ kind, text }));
+}
+
+/** The page frame: title, navigation, the notices, the content. */
 export function layout(
   title: string,
   viewer: Viewer,
   content: SafeHtml,
-  notice?: { kind: 'flash' | 'error'; text: string },
+  notes: readonly Notice[] = [],
 ): string {
   const { user, csrf } = viewer;
   return html`<!doctype html>
@@ -73,13 +84,18 @@ export function layout(
         </nav>
         <main>
           <h1>${title}</h1>
-          ${notice && html`<p class="${notice.kind}" role="status">${notice.text}</p>`} ${content}
+          ${notes.map((n) => html`<p class="${n.kind}" role="status">${n.text}</p>`)} ${content}
         </main>
       </body>
     </html> `.toString();
 }
 
-export function homePage(viewer: Viewer, visits: number, cartItems: number): string {
+export function homePage(
+  viewer: Viewer,
+  visits: number,
+  cartItems: number,
+  notes: readonly Notice[] = [],
+): string {
   const { user } = viewer;
   return layout(
     'Home',
@@ -95,10 +111,11 @@ export function homePage(viewer: Viewer, visits: number, cartItems: number): str
         <li>Visits counted in this session: <span id="visits">${visits}</span></li>
         <li>Items in your cart: <span id="cart-items">${cartItems}</span></li>
       </ul>`,
+    notes,
   );
 }
 
-export function signInPage(viewer: Viewer, failed: boolean): string {
+export function signInPage(viewer: Viewer, errors: readonly string[]): string {
   const { user, csrf } = viewer;
   return layout(
     'Sign in',
@@ -113,7 +130,7 @@ export function signInPage(viewer: Viewer, failed: boolean): string {
         <button type="submit">Sign in</button>
       </form>
       <p>Demo accounts: alice / wonderland, bob / builder.</p>`,
-    failed ? { kind: 'error', text: 'Wrong username or password.' } : undefined,
+    notices('error', errors),
   );
 }
 
@@ -192,7 +209,11 @@ export function cartPage(viewer: Viewer, cart: CartView, products: readonly Prod
   );
 }
 
-export function devicesPage(viewer: Viewer, devices: DeviceView[], revoked?: number): string {
+export function devicesPage(
+  viewer: Viewer,
+  devices: DeviceView[],
+  revoked: readonly number[] = [],
+): string {
   const rows = devices.map(
     (d) =>
       html` <tr class="device${d.current ? ' current' : ''}">
@@ -223,9 +244,10 @@ export function devicesPage(viewer: Viewer, devices: DeviceView[], revoked?: num
         ${csrfField(viewer.csrf)}
         <button type="submit">Sign out everywhere else</button>
       </form>`,
-    revoked === undefined
-      ? undefined
-      : { kind: 'flash', text: `Signed out ${revoked} other session${revoked === 1 ? '' : 's'}.` },
+    notices(
+      'flash',
+      revoked.map((n) => `Signed out ${n} other session${n === 1 ? '' : 's'}.`),
+    ),
   );
 }
 

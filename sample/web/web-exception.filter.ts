@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Request } from 'express';
+import { flashOf } from '../../lib';
 import { userOf } from '../auth/passport-request';
 import { errorPage } from './pages';
 
@@ -22,8 +23,9 @@ export const HTML_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * Errors of the HTML pages as HTML: 401 (not signed in, or wrong credentials on the sign-in
- * form) redirects to the sign-in form with 303; other HTTP errors render an error page. Written
- * through Nest's HTTP adapter, so it answers the same on Express and Fastify.
+ * form, then with a flash message for the form) redirects to the sign-in form with 303; other
+ * HTTP errors render an error page. Written through Nest's HTTP adapter, so it answers the same
+ * on Express and Fastify.
  */
 @Catch(HttpException)
 export class WebExceptionFilter implements ExceptionFilter {
@@ -35,9 +37,12 @@ export class WebExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<unknown>();
     const status = exception.getStatus();
     if (status === HttpStatus.UNAUTHORIZED) {
+      // Wrong credentials on the form: the form shows the error once (a flash message).
       const path = String(http.getRequestUrl(req)).split('?')[0];
-      const failedSignIn = http.getRequestMethod(req) === 'POST' && path === '/web/sign-in';
-      http.redirect(res, 303, failedSignIn ? '/web/sign-in?failed=1' : '/web/sign-in');
+      if (http.getRequestMethod(req) === 'POST' && path === '/web/sign-in') {
+        flashOf(req).add('error', 'Wrong username or password.');
+      }
+      http.redirect(res, 303, '/web/sign-in');
       return;
     }
     const body = exception.getResponse();

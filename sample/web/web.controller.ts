@@ -7,14 +7,21 @@ import {
   Header,
   NotFoundException,
   Post,
-  Query,
   Redirect,
   Req,
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { type RequestSession, Session, SessionId, type SessionRequest } from '../../lib';
+import {
+  Flash,
+  type FlashBag,
+  type FlashMessages,
+  type RequestSession,
+  Session,
+  SessionId,
+  type SessionRequest,
+} from '../../lib';
 import { CurrentUser } from '../auth/current-user';
 import { LocalAuthGuard } from '../auth/local-auth.guard';
 import { passportRequest, userOf } from '../auth/passport-request';
@@ -28,6 +35,7 @@ import {
   counterPage,
   devicesPage,
   homePage,
+  notices,
   signInPage,
   type DeviceView,
   type Viewer,
@@ -65,20 +73,24 @@ export class WebController {
   /** `GET /web`: whether you are signed in, your visit count and cart size. */
   @Get()
   @HtmlPage()
-  home(@Req() req: WebRequest, @Session() session: RequestSession): string {
+  home(
+    @Req() req: WebRequest,
+    @Session() session: RequestSession,
+    @Flash('info') info: FlashMessages['info'][],
+  ): string {
     const cartItems = (session.shoppingCart ?? []).reduce((n, line) => n + line.quantity, 0);
-    return homePage(viewer(req, session), session.visits ?? 0, cartItems);
+    return homePage(viewer(req, session), session.visits ?? 0, cartItems, notices('flash', info));
   }
 
-  /** `GET /web/sign-in`: the sign-in form (`?failed=1` after wrong credentials). */
+  /** `GET /web/sign-in`: the sign-in form, with the error flashed by a failed sign-in. */
   @Get('sign-in')
   @HtmlPage()
   signInForm(
     @Req() req: WebRequest,
     @Session() session: RequestSession,
-    @Query('failed') failed?: string,
+    @Flash('error') errors: FlashMessages['error'][],
   ): string {
-    return signInPage(viewer(req, session, true), failed !== undefined);
+    return signInPage(viewer(req, session, true), errors);
   }
 
   /**
@@ -97,16 +109,20 @@ export class WebController {
     };
   }
 
-  /** `POST /web/sign-out`: signs out, destroys the session; the module clears the cookie. */
+  /**
+   * `POST /web/sign-out`: signs out (passport destroys the signed-in session and regenerates a
+   * new, empty one) and flashes "You are signed out." into that new session. The home page
+   * reads the notice; the session then holds nothing, so it is destroyed and the module clears
+   * the cookie: no session is left behind.
+   */
   @Post('sign-out')
   @UseGuards(CsrfGuard)
   @Redirect('/web', 303)
-  async signOut(@Req() req: WebRequest): Promise<void> {
+  async signOut(@Req() req: WebRequest, @Flash() flash: FlashBag): Promise<void> {
     await new Promise<void>((resolve, reject) =>
       passportRequest(req).logout((err: unknown) => (err ? reject(err) : resolve())),
     );
-    // passport regenerated the session on logout: destroy that one too (no cookie is left).
-    await req.session?.destroy();
+    flash.add('info', 'You are signed out.');
   }
 
   /** `GET /web/counter`: counts this visit (the same `visits` as `GET /counter`). */
@@ -168,7 +184,7 @@ export class WebController {
     @Session() session: RequestSession,
     @SessionId() currentId: string,
     @CurrentUser() user: User,
-    @Query('revoked') revoked?: string,
+    @Flash('revoked') revoked: FlashMessages['revoked'][],
   ): Promise<string> {
     const sessions = await this.userSessions.list(user.username);
     const devices: DeviceView[] = sessions.map(({ id, record }) => {
@@ -180,8 +196,7 @@ export class WebController {
       };
     });
     devices.sort((a, b) => Number(b.current) - Number(a.current));
-    const count = revoked !== undefined && /^[0-9]+$/.test(revoked) ? Number(revoked) : undefined;
-    return devicesPage(viewer(req, session, true), devices, count);
+    return devicesPage(viewer(req, session, true), devices, revoked);
   }
 
   /** `POST /web/devices/sign-out-others`: "sign out everywhere" but on this device. */
@@ -191,9 +206,9 @@ export class WebController {
   async signOutOthers(
     @CurrentUser() user: User,
     @SessionId() currentId: string,
-  ): Promise<{ url: string }> {
-    const revoked = await this.userSessions.destroyOthers(user.username, currentId);
-    return { url: `/web/devices?revoked=${revoked}` };
+    @Flash() flash: FlashBag,
+  ): Promise<void> {
+    flash.add('revoked', await this.userSessions.destroyOthers(user.username, currentId));
   }
 
   private cartView(cart: readonly CartLine[]): CartView {

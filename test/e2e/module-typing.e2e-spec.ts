@@ -11,9 +11,13 @@ import { TypedController } from './fixtures/typed-session';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'typed-session.ts');
+const FLASH_FIXTURE = join(__dirname, 'fixtures', 'typed-flash.ts');
 
-/** Type-checks the fixture on its own (Jest only transpiles) with the repo's compiler options. */
-function diagnostics(transform?: (text: string) => string): ts.Diagnostic[] {
+/** Type-checks a fixture on its own (Jest only transpiles) with the repo's compiler options. */
+function diagnostics(
+  transform?: (text: string) => string,
+  fixture: string = FIXTURE,
+): ts.Diagnostic[] {
   const configPath = join(ROOT, 'tsconfig.json');
   const config = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
@@ -23,10 +27,10 @@ function diagnostics(transform?: (text: string) => string): ts.Diagnostic[] {
     const readFile = host.readFile.bind(host);
     host.readFile = (file) => {
       const text = readFile(file);
-      return text !== undefined && ts.sys.resolvePath(file) === FIXTURE ? transform(text) : text;
+      return text !== undefined && ts.sys.resolvePath(file) === fixture ? transform(text) : text;
     };
   }
-  const program = ts.createProgram({ rootNames: [FIXTURE], options, host });
+  const program = ts.createProgram({ rootNames: [fixture], options, host });
   return [...ts.getPreEmitDiagnostics(program)];
 }
 
@@ -88,5 +92,28 @@ describe('@Session() typing from the SessionData augmentation', () => {
       });
       expect((await agent.get('/typed/unknown')).body).toEqual({ value: null });
     });
+  });
+});
+
+describe('@Flash() typing from the FlashMessages augmentation', () => {
+  const removeExpectations = (text: string) =>
+    text.replace(/\/\/ @ts-expect-error.*$/gm, '// (expected error)');
+
+  it('compiles: augmented and built-in types accepted, unknown types and wrong messages rejected', () => {
+    expect(describeAll(diagnostics(undefined, FLASH_FIXTURE))).toEqual([]);
+  });
+
+  it('reports each rejected line when the @ts-expect-error comments are removed', () => {
+    const found = describeAll(diagnostics(removeExpectations, FLASH_FIXTURE));
+    // Each line fails once (the TS code varies with the overload TypeScript reports on).
+    expect(found.map((line) => line.slice(line.indexOf(' ') + 1)).sort()).toEqual(
+      [
+        "flash.add('nope', 'x');",
+        "flash.add('formError', 'taken');",
+        "flash.add('formError', { field: 'a', text: 'b' }, 1);",
+        "const wrong: number[] = flash.take('error');",
+        "bad(@Flash('nope') value: unknown) {",
+      ].sort(),
+    );
   });
 });

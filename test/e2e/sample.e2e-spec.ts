@@ -257,7 +257,7 @@ describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
         a.post(path).type('form').send(form).redirects(0);
       expect((await post('/web/sign-in', { username: 'alice', password: 'x' })).status).toBe(403);
       const wrong = await post('/web/sign-in', { username: 'alice', password: 'x', _csrf: csrf });
-      expect([wrong.status, wrong.headers.location]).toEqual([303, '/web/sign-in?failed=1']);
+      expect([wrong.status, wrong.headers.location]).toEqual([303, '/web/sign-in']);
       const ok = await post('/web/sign-in', {
         username: 'alice',
         password: 'wonderland',
@@ -277,7 +277,7 @@ describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
       expect((await a.get('/web/devices').expect(200)).text).toContain('action="/web/sign-out"');
       const out = await post('/web/sign-out', { _csrf: cartToken });
       expect([out.status, out.headers.location]).toEqual([303, '/web']);
-      expect(expiryOf(setCookieFor(out, SESSION_COOKIE_NAME) ?? '')).toBeLessThan(Date.now());
+      // (The signed-out page's flash message: see the flash tests below.)
       const gone = await a.get('/web/devices').redirects(0);
       expect([gone.status, gone.headers.location]).toEqual([303, '/web/sign-in']);
     });
@@ -304,6 +304,90 @@ describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
       expect((await server().get('/profile').set('Cookie', pair)).status).toBe(401);
       // Signing out without a session is harmless.
       expect((await server().post('/auth/logout')).status).toBe(200);
+    });
+
+    it('a client without cookies signs in, reads and signs out with the x-session-id header', async () => {
+      const login = await server()
+        .post('/auth/login')
+        .set('x-session-id', '')
+        .send({ username: 'alice', password: 'wonderland' })
+        .expect(200);
+      expect(login.headers['set-cookie']).toBeUndefined();
+      const sid = login.headers['x-session-id'] as string;
+      expect(sid).toMatch(/^s:/);
+      const profile = await server().get('/profile').set('x-session-id', sid).expect(200);
+      expect(profile.headers['x-session-id']).toBeUndefined();
+      const out = await server().post('/auth/logout').set('x-session-id', sid).expect(200);
+      expect(out.headers['x-session-id']).toBe('');
+      expect(out.headers['set-cookie']).toBeUndefined();
+      await server().get('/profile').set('x-session-id', sid).expect(401);
+      // A cookie client of the same app never sees the header.
+      const viaCookie = await server()
+        .post('/auth/login')
+        .send({ username: 'alice', password: 'wonderland' })
+        .expect(200);
+      expect(viaCookie.headers['x-session-id']).toBeUndefined();
+      expect(setCookieFor(viaCookie, SESSION_COOKIE_NAME)).toBeDefined();
+    });
+
+    /** The form token of an HTML page. */
+    function csrfOf(html: string): string {
+      const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+      if (!token) throw new Error('no form token on the page');
+      return token;
+    }
+
+    /** The one-time notices (flash messages) an HTML page shows. */
+    function noticesOf(html: string): string[] {
+      return [...html.matchAll(/role="status">([^<]*)</g)].map((m) => m[1] as string);
+    }
+
+    it('web: a wrong password is shown once on the form, through a flash message', async () => {
+      const a = agent();
+      const form = await a.get('/web/sign-in').expect(200);
+      expect(noticesOf(form.text)).toEqual([]);
+      const failed = await a
+        .post('/web/sign-in')
+        .type('form')
+        .send({ username: 'alice', password: 'nope', _csrf: csrfOf(form.text) })
+        .expect(303);
+      expect(failed.headers.location).toBe('/web/sign-in');
+      const shown = await a.get('/web/sign-in').expect(200);
+      expect(noticesOf(shown.text)).toEqual(['Wrong username or password.']);
+      const again = await a.get('/web/sign-in').expect(200);
+      expect(noticesOf(again.text)).toEqual([]);
+    });
+
+    it('web: signing out shows "You are signed out." once and leaves no session behind', async () => {
+      const a = agent();
+      const form = await a.get('/web/sign-in').expect(200);
+      const signIn = await a
+        .post('/web/sign-in')
+        .type('form')
+        .send({ username: 'bob', password: 'builder', _csrf: csrfOf(form.text) })
+        .expect(303);
+      const signedIn = sessionIdOf(cookiePair(signIn, SESSION_COOKIE_NAME));
+      const home = await a.get('/web').expect(200);
+      const out = await a
+        .post('/web/sign-out')
+        .type('form')
+        .send({ _csrf: csrfOf(home.text) })
+        .expect(303);
+      expect(out.headers.location).toBe('/web');
+      expect(await stored(signedIn)).toBe(false);
+      // The notice waits in a new session, made for it.
+      const notice = sessionIdOf(cookiePair(out, SESSION_COOKIE_NAME));
+      expect(notice).not.toBe(signedIn);
+      expect(await stored(notice)).toBe(true);
+
+      const shown = await a.get('/web').expect(200);
+      expect(noticesOf(shown.text)).toEqual(['You are signed out.']);
+      expect(shown.text).toMatch(/not signed in/);
+      // Read, it left that session empty: destroyed, the cookie cleared.
+      expect(expiryOf(setCookieFor(shown, SESSION_COOKIE_NAME) as string)).toBeLessThan(Date.now());
+      expect(await stored(notice)).toBe(false);
+      const later = await a.get('/web').expect(200);
+      expect(noticesOf(later.text)).toEqual([]);
     });
   });
 });

@@ -97,6 +97,10 @@ export class RequestContext<Res>
   refused = false;
   /** The store refreshed the expiry in the read (`getAndTouch`). */
   refreshedAtLoad = false;
+  /** Seam (a) for this request: the engine's, or the one it picked for this request. */
+  idTransport: SessionIdTransport<Res>;
+  /** The request read the session's last flash messages (see {@link isEmptied}). */
+  flashDrained = false;
 
   constructor(
     readonly engine: EngineServices<Res>,
@@ -106,7 +110,9 @@ export class RequestContext<Res>
     readonly cookieOptions: CookieOptions,
     private readonly secrets: readonly SecretKey[],
     readonly cookieId?: string,
-  ) {}
+  ) {
+    this.idTransport = engine.idTransport;
+  }
 
   get storeTimeout(): number | undefined {
     return this.engine.options.storeTimeout;
@@ -160,6 +166,31 @@ export class RequestContext<Res>
     if (this.hooked) return;
     this.hooked = true;
     this.engine.host.attach(this.res as Res, this);
+  }
+
+  /** Flash: the last waiting message was read (`req.flash(type)` / `req.flash()`). */
+  onFlashDrained(): void {
+    this.flashDrained = true;
+  }
+
+  /**
+   * The session held nothing but flash messages and this request read the last of them: with
+   * `saveUninitialized: false` it is not kept (empty sessions are never stored), so it is not
+   * saved nor touched, the stored one is destroyed and the client's id cleared, exactly as if
+   * the messages had never been put there.
+   */
+  isEmptied(session: RequestSession | null | undefined): boolean {
+    return (
+      this.flashDrained &&
+      !!session &&
+      !this.engine.options.saveUninitialized &&
+      this.fingerprintOf(session) === EMPTY_FINGERPRINT
+    );
+  }
+
+  /** The emptied session is the one the client sent (stored): it is to be destroyed. */
+  private emptiedStored(session: RequestSession | null | undefined): boolean {
+    return this.isEmptied(session) && this.loadedFromStore && this.req.sessionID === this.cookieId;
   }
 
   // --- SessionLifecycle: what the session's methods report ---
@@ -274,7 +305,7 @@ export class RequestContext<Res>
   }
 
   canSend(session: RequestSession): boolean {
-    return this.engine.idTransport.canSend(this.req, session);
+    return this.idTransport.canSend(this.req, session);
   }
 
   // --- SessionCommit: the steps a host runs ---
@@ -294,7 +325,10 @@ export class RequestContext<Res>
 
   shouldDestroy(): boolean {
     const req = this.req;
-    return shouldDestroy(this, req.sessionID, req.session, this.engine.options);
+    return (
+      shouldDestroy(this, req.sessionID, req.session, this.engine.options) ||
+      this.emptiedStored(req.session)
+    );
   }
 
   touchedSession(): RequestSession | undefined {
@@ -313,9 +347,13 @@ export class RequestContext<Res>
     const o = this.engine.options;
     const session = this.req.session;
     const res = this.res as Res;
-    if (!session) {
+    if (session && this.emptiedStored(session)) {
+      const { domain, path, secure, sameSite, partitioned } = session.cookie;
+      this.destroyedCookie = { domain, path, secure, sameSite, partitioned };
+    }
+    if (!session || this.isEmptied(session)) {
       if (this.destroyedCookie && o.clearCookieOnDestroy) {
-        this.engine.idTransport.clear(res, this.destroyedCookie);
+        this.idTransport.clear(res, this.destroyedCookie);
       }
       return;
     }
@@ -327,7 +365,7 @@ export class RequestContext<Res>
         session.touch();
         this.touched = true;
       }
-      this.engine.idTransport.send(res, id as string, session, this.secrets[0] as SecretKey);
+      this.idTransport.send(res, id as string, session, this.secrets[0] as SecretKey);
       this.idSent = true;
     } catch (err) {
       if (throwErrors) throw err;
@@ -339,7 +377,7 @@ export class RequestContext<Res>
     const o = this.engine.options;
     const res = this.res as Res;
     const host = this.engine.host;
-    if (isFailedResponse(host.statusCode(res), o)) return undefined;
+    if (isFailedResponse(host.statusCode(res), o) || this.isEmptied(session)) return undefined;
     const id = this.req.sessionID;
     if (shouldSave(this, session, id, o)) {
       return isOrphan(this, session, id, o, !host.isOpen(res)) ? undefined : 'save';
@@ -386,6 +424,10 @@ export class RequestContext<Res>
 
   storeRefused(): boolean {
     return this.refused;
+  }
+
+  withdrawId(): void {
+    if (this.idSent) this.idTransport.withdraw?.(this.res as Res);
   }
 
   reportLate(err: unknown): void {

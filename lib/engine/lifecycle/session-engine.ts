@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BoundedMap } from '../bounded-map';
+import { installFlash } from '../flash';
 import type { CookieOptions } from '../cookie';
 import { SESSION_STATE } from '../request-state';
 import type { SessionRequest } from '../session';
@@ -7,6 +8,7 @@ import type { SessionEventMap, SessionEventName } from '../session-events';
 import type { ResolvedSessionOptions } from '../session-options';
 import { type SecretKey, prepareKey } from '../signature';
 import { SignedCookieTransport } from '../transport/cookie-transport';
+import { headerOrCookieTransport } from '../transport/header-transport';
 import { NodeResponseHost } from '../transport/node/node-host';
 import type { SessionHost, SessionIdTransport } from '../transport/transport';
 import { loadSession } from './load-session';
@@ -35,21 +37,24 @@ export interface SessionTransports<Res> {
 }
 
 /**
- * Today's transports: the signed cookie, and the session on the Node request committed by
+ * Today's transports: the signed cookie (and, with the `header` option, the signed id in that
+ * header for the requests that carry it), and the session on the Node request committed by
  * wrapping the `ServerResponse`.
  */
 export function nodeCookieTransports(
   options: ResolvedSessionOptions,
 ): SessionTransports<ServerResponse> {
-  return {
-    id: new SignedCookieTransport({
-      name: options.name,
-      isValidId: options.isValidId,
-      proxy: options.proxy,
-      cache: options.secrets !== undefined,
-    }),
-    host: new NodeResponseHost(),
-  };
+  const cache = options.secrets !== undefined;
+  const cookie = new SignedCookieTransport({
+    name: options.name,
+    isValidId: options.isValidId,
+    proxy: options.proxy,
+    cache,
+  });
+  const id = options.header
+    ? headerOrCookieTransport(options.header, cookie, { isValidId: options.isValidId, cache })
+    : cookie;
+  return { id, host: new NodeResponseHost() };
 }
 
 /**
@@ -154,18 +159,22 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
    * lazily defines or loads the session and calls `next`; the host commits at the end.
    */
   handle(req: SessionRequest, res: Res, next: NextFunction): void {
+    installFlash(req);
     if (req.session) return next();
     if (!this.storeReady) return next();
     const o = this.options;
     const cookieOptions = this.cookieOptionsFor(req);
-    if (!this.idTransport.inScope(req, cookieOptions)) return next();
+    // A transport that picks one per request (the header or the cookie) says which serves this one.
+    const transport = this.idTransport.forRequest?.(req) ?? this.idTransport;
+    if (!transport.inScope(req, cookieOptions)) return next();
 
     const secrets = this.keys ?? (req.secret ? [req.secret] : undefined);
     if (!secrets) return next(new Error('secret option required for sessions'));
 
-    const received = this.idTransport.read(req, secrets);
+    const received = transport.read(req, secrets);
     const cookieId = received?.id;
     const context = new RequestContext(this, req, res, next, cookieOptions, secrets, cookieId);
+    context.idTransport = transport;
     // Signed with an older secret: send the id again, signed with the current one.
     if (received?.oldSecret && o.resignCookies) context.resign = true;
     this.host.expose(req, o.store, context);

@@ -72,9 +72,25 @@ function verifySigned(
 }
 
 /**
- * Our cookie's value from the header, verified: a value seen before is answered from the cache
- * as it stands in the header (no percent-decoding, no HMAC).
+ * A signed value as it stands on the wire (`s:<id>.<signature>`, raw or percent-encoded),
+ * verified exactly as a cookie value is: the `s:` prefix, `isValidId` before any HMAC work, every
+ * secret in turn with a timing-safe comparison, and the cache (a value seen before is answered as
+ * it stands, with no decoding and no HMAC). The cookie and the header transports share it.
  */
+export function verifySignedValue(
+  raw: string,
+  secrets: readonly SecretKey[],
+  isValidId: SessionIdValidator | undefined,
+  cache: VerifiedCookieCache | undefined,
+): CookieSessionId | undefined {
+  const cached = cache?.get(raw);
+  if (cached) return cached;
+  const value = decodeValue(raw);
+  if (!value.startsWith(SIGNED_PREFIX)) return undefined;
+  return verifySigned(value, secrets, isValidId, cache, raw);
+}
+
+/** Our cookie's value from the `Cookie` header, verified (see {@link verifySignedValue}). */
 function fromHeader(
   header: string,
   name: string,
@@ -83,12 +99,7 @@ function fromHeader(
   cache: VerifiedCookieCache | undefined,
 ): CookieSessionId | undefined {
   const raw = parse(header, RAW_VALUES)[name];
-  if (raw === undefined) return undefined;
-  const cached = cache?.get(raw);
-  if (cached) return cached;
-  const value = decodeValue(raw);
-  if (!value.startsWith(SIGNED_PREFIX)) return undefined;
-  return verifySigned(value, secrets, isValidId, cache, raw);
+  return raw === undefined ? undefined : verifySignedValue(raw, secrets, isValidId, cache);
 }
 
 /**

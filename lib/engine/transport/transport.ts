@@ -10,8 +10,9 @@
  * The engine (`SessionEngine`) takes one of each. It loads the session, exposes it, and decides
  * (express-session's rules) whether to save, touch or destroy it and whether to send the id
  * back; the transports only say how and when. A Fastify adapter (onRequest/onSend hooks), a
- * WebSocket handshake (load at upgrade, commit after a message handler, no id sent back) or an
- * `x-session-id` header transport are new implementations of these two interfaces, not edits of
+ * WebSocket handshake (load at upgrade, commit after a message handler, no id sent back) or the
+ * `x-session-id` header transport (`header-transport.ts`, composed with the cookie by
+ * {@link PerRequestTransport}) are new implementations of these two interfaces, not edits of
  * the engine.
  */
 import type { CookieOptions } from '../cookie';
@@ -65,6 +66,58 @@ export interface SessionIdTransport<Res> {
    * sameSite and partitioned.
    */
   clear(res: Res, attributes: CookieOptions): void;
+  /**
+   * Optional: takes back what {@link send} put on this response (strict mode, when the store
+   * refused or failed the write after the id was decided). The cookie transport needs none:
+   * the strict strategy restores the response's `Set-Cookie` lines itself.
+   */
+  withdraw?(res: Res): void;
+  /**
+   * Optional, for a transport that picks one of several per request (the header transport when
+   * the request carries the header, else the cookie: {@link PerRequestTransport}): the
+   * transport that serves `req`. Asked once per request, before {@link inScope}; the engine uses
+   * what it returns for the whole request.
+   */
+  forRequest?(req: SessionRequest): SessionIdTransport<Res>;
+}
+
+/**
+ * Seam (a), composed: one of two transports per request, chosen by `useFirst(req)` (for the
+ * session id in a header: the header transport when the request carries the header, else the
+ * cookie). Any `Res` (a Node response, a `FastifyReply`): it only delegates. Called without
+ * {@link forRequest} (which the engine always asks first), it behaves as the second transport.
+ */
+export class PerRequestTransport<Res> implements SessionIdTransport<Res> {
+  constructor(
+    private readonly useFirst: (req: SessionRequest) => boolean,
+    readonly first: SessionIdTransport<Res>,
+    readonly second: SessionIdTransport<Res>,
+  ) {}
+
+  forRequest(req: SessionRequest): SessionIdTransport<Res> {
+    const chosen = this.useFirst(req) ? this.first : this.second;
+    return chosen.forRequest?.(req) ?? chosen;
+  }
+
+  inScope(req: SessionRequest, cookie: CookieOptions): boolean {
+    return this.second.inScope(req, cookie);
+  }
+
+  read(req: SessionRequest, secrets: readonly SecretKey[]): ReceivedSessionId | undefined {
+    return this.second.read(req, secrets);
+  }
+
+  canSend(req: SessionRequest, session: RequestSession): boolean {
+    return this.second.canSend(req, session);
+  }
+
+  send(res: Res, id: string, session: RequestSession, secret: SecretKey): void {
+    this.second.send(res, id, session, secret);
+  }
+
+  clear(res: Res, attributes: CookieOptions): void {
+    this.second.clear(res, attributes);
+  }
 }
 
 /** What the end of a request does with the store (see {@link SessionCommit.storeAction}). */
@@ -109,6 +162,12 @@ export interface SessionCommit {
    * that can still withdraw what step 3 sent (strict mode) withdraws it.
    */
   storeRefused(): boolean;
+  /**
+   * Takes back the id step 3 put on the response, where the transport says how
+   * (`SessionIdTransport.withdraw`: the header transport's header). The host withdraws the
+   * `Set-Cookie` lines itself.
+   */
+  withdrawId(): void;
   /** Runs `decide` with the session's fingerprint computed at most once (data cannot change). */
   deciding<T>(decide: () => T): T;
   /** Reports an error that can no longer change the response (`onError`, else `next(err)`). */

@@ -17,10 +17,11 @@ export function endStrict(
   callback: Callback,
 ): unknown {
   const previousCookies = res.getHeader('Set-Cookie');
-  /** Takes back the session's `Set-Cookie` (the response's other cookies stay). */
+  /** Takes back the session's `Set-Cookie` (the response's other cookies stay), or its header. */
   const withdrawId = (): void => {
     if (previousCookies === undefined) res.removeHeader('Set-Cookie');
     else res.setHeader('Set-Cookie', previousCookies);
+    commit.withdrawId();
   };
   const succeed = (): unknown => {
     // A session destroyed meanwhile (logout while this request ran): no live cookie goes back.
