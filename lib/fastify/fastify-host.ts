@@ -88,7 +88,7 @@ export function commitOnSend(reply: FastifyReply, payload: unknown, done: OnSend
   const res = reply.raw as PendingResponse;
   // A second `reply.send` while the first one waits for the store. Fastify sends again when an
   // async handler resolves before the reply is written (`reply.sent` stays false until then):
-  // Nest's `@Redirect()` handler does, as any handler that sends without returning the reply.
+  // Nest's `@Redirect()` handler does, like every handler that sends without returning the reply.
   // With synchronous hooks the first send would have ended the response and Fastify would drop
   // the second; it is dropped here too (its hook chain is never resumed), so the response is
   // written once, with the first payload.

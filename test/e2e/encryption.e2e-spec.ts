@@ -36,6 +36,7 @@ import {
   wellFormedId,
 } from '../support/security-harness';
 import { commandDelta, commandStats } from '../support/redis-server';
+import { eventually } from '../support/eventually';
 
 const A = randomBytes(32);
 const B = randomBytes(32);
@@ -45,15 +46,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The key id a key's records carry. */
 function keyIdOf(key: Buffer): string {
   return new RecordCipher({ keys: [key] }).seal('x', '{}').split('.')[1] as string;
-}
-
-async function eventually(check: () => Promise<boolean>, ms = 1000): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await sleep(20);
-  }
 }
 
 function liveCookie() {

@@ -16,9 +16,9 @@ import {
   wellFormedId,
 } from '../support/security-harness';
 import { HTTP_ADAPTERS } from '../support/http-adapters';
+import { eventually } from '../support/eventually';
 
 const HOUR = 3_600_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function liveCookie(extra: Record<string, unknown> = {}) {
   return {
@@ -28,16 +28,6 @@ function liveCookie(extra: Record<string, unknown> = {}) {
     path: '/',
     ...extra,
   };
-}
-
-/** Waits until `check` holds (the Redis store deletes bad keys in the background). */
-async function eventually(check: () => Promise<boolean>, ms = 1000): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await sleep(20);
-  }
 }
 
 describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
