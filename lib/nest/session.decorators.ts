@@ -5,19 +5,20 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { SessionData } from '../engine/session-data';
-import type { RequestSession, SessionRequest } from '../engine/session';
+import type { RequestSession } from '../engine/session';
+import { contextSessionResolver } from './context-session';
 
 /** The type `@Session(key)` injects: the (augmented) {@link SessionData} value, possibly absent. */
 export type SessionValue<K extends keyof SessionData> = SessionData[K] | undefined;
 
 const sessionParam = createParamDecorator((key: string | undefined, ctx: ExecutionContext) => {
-  const session = ctx.switchToHttp().getRequest<SessionRequest>().session;
+  const session = contextSessionResolver(ctx).request(ctx)?.session;
   if (key === undefined) return session;
   return session ? (session as unknown as Record<string, unknown>)[key] : undefined;
 });
 
 const sessionIdParam = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<SessionRequest>().sessionID,
+  (_: unknown, ctx: ExecutionContext) => contextSessionResolver(ctx).request(ctx)?.sessionID,
 );
 
 type Pipe = Type<PipeTransform> | PipeTransform;

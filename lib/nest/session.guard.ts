@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SESSION_STATE } from '../engine/request-state';
 import type { RequestSession, SessionRequest } from '../engine/session';
 import { REQUIRED_SESSION_KEYS, SESSION_OPTIONAL } from './session-metadata';
-import { SessionRequiredException } from './session.exceptions';
+import { contextSessionResolver } from './context-session';
 
 type StatefulRequest = SessionRequest & { [SESSION_STATE]?: { loadedFromStore?: boolean } };
 
@@ -27,7 +27,7 @@ export class SessionGuard implements CanActivate {
     if (this.reflector.getAllAndOverride(SESSION_OPTIONAL, targets)) return true;
     const keys = this.reflector.getAllAndMerge(REQUIRED_SESSION_KEYS, targets) ?? [];
     const req = this.getRequest(context);
-    if (!this.hasExistingSession(req)) return this.reject(context, 'A session is required');
+    if (!req || !this.hasExistingSession(req)) return this.reject(context, 'A session is required');
     const session = req.session as RequestSession;
     if (!this.isSatisfied(session, keys, context)) {
       return this.reject(context, 'The session lacks what this route requires');
@@ -35,9 +35,12 @@ export class SessionGuard implements CanActivate {
     return true;
   }
 
-  /** The request (override for other transports). */
-  protected getRequest(context: ExecutionContext): SessionRequest {
-    return context.switchToHttp().getRequest<SessionRequest>();
+  /**
+   * The object carrying the session in this execution context (the HTTP request for controllers
+   * and resolvers, the socket's handshake state in gateways). Override for other transports.
+   */
+  protected getRequest(context: ExecutionContext): SessionRequest | undefined {
+    return contextSessionResolver(context).request(context);
   }
 
   /** True when the request's session was loaded from the store (it existed before this request). */
@@ -57,8 +60,11 @@ export class SessionGuard implements CanActivate {
     return keys.every((key) => data[key] !== undefined && data[key] !== null);
   }
 
-  /** Refuses the request. Override to throw another exception. */
-  protected reject(_context: ExecutionContext, message: string): never {
-    throw new SessionRequiredException(message);
+  /**
+   * Refuses the request with the context's error: {@link SessionRequiredException} (401) on
+   * HTTP. Override to throw another exception.
+   */
+  protected reject(context: ExecutionContext, message: string): never {
+    return contextSessionResolver(context).reject(context, message);
   }
 }
