@@ -4,6 +4,7 @@ import { isStoredSession } from '../engine/session-origin';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
+import type { RevocationSubscription } from '../engine/store/store-like';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -109,6 +110,7 @@ function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise
 export class MemoryStore extends SessionStore {
   private readonly entries = new Map<string, Stored>();
   private readonly users = new Map<string, Set<string>>();
+  private readonly revokedListeners = new Set<(sid: string) => void>();
   private readonly max: number;
   private readonly ttl: number;
   private timer: NodeJS.Timeout | undefined;
@@ -172,8 +174,14 @@ export class MemoryStore extends SessionStore {
   override destroy(sid: string, callback: NodeCallback): void;
   override destroy(sid: string, callback?: NodeCallback) {
     return answer(callback, () => {
-      this.entries.delete(sid);
+      if (this.entries.delete(sid)) for (const listener of this.revokedListeners) listener(sid);
     });
+  }
+
+  /** Calls `listener(sid)` on each destroy of a stored session (in this process). */
+  onRevoked(listener: (sid: string) => void): RevocationSubscription {
+    this.revokedListeners.add(listener);
+    return { ready: Promise.resolve(), close: () => this.revokedListeners.delete(listener) };
   }
 
   /**
