@@ -16,6 +16,7 @@ import {
   Post,
   Put,
   Query,
+  Req,
   UseGuards,
 } from '@nestjs/common';
 import request, { type Response } from 'supertest';
@@ -25,6 +26,7 @@ import {
   CsrfToken,
   type RequestSession,
   Session,
+  type SessionRequest,
   SkipCsrf,
 } from '../../lib';
 import { cookiePair, sessionIdOf, setCookieFor } from './fixtures/cookies';
@@ -80,6 +82,17 @@ export class CsrfFormsController {
   @HttpCode(200)
   async login(@Session() s: RequestSession, @Query('keep') keep?: string) {
     await s.regenerate(keep ? { keep: [CSRF_SECRET_KEY, 'cart'] } : undefined);
+    return { ok: true };
+  }
+
+  /** Sign-in that copies every old key over afterwards, as passport's `keepSessionInfo` does. */
+  @Post('login-copy')
+  @HttpCode(200)
+  async loginCopy(@Req() req: SessionRequest) {
+    const old = { ...(req.session as unknown as Data) };
+    delete old.cookie;
+    await req.session!.regenerate();
+    Object.assign(req.session!, old);
     return { ok: true };
   }
 
@@ -249,6 +262,18 @@ describe.each(HTTP_ADAPTERS)('on %s', (adapter) => {
       const next = cookiePair(login, h.name);
       expect(sessionIdOf(next)).not.toBe(id);
       expect(await h.record(sessionIdOf(next))).not.toHaveProperty(CSRF_SECRET_KEY);
+      expect403(await post('/f/act', next).set('x-csrf-token', csrf), /invalid/);
+      const fresh = (await request(h.url).get('/f/token').set('Cookie', next)).body.csrf as string;
+      await post('/f/act', next).set('x-csrf-token', fresh).expect(200, { acted: 1 });
+    });
+
+    it('a token from before sign-in is refused even when the old data (secret included) is copied over', async () => {
+      const { cookie, id, csrf } = await visit();
+      const oldSecret = (await h.record(id))?.[CSRF_SECRET_KEY];
+      const login = await post('/f/login-copy', cookie).set('x-csrf-token', csrf).expect(200);
+      const next = cookiePair(login, h.name);
+      expect((await h.record(sessionIdOf(next)))?.[CSRF_SECRET_KEY]).toBe(oldSecret);
+      // Bound to the old session id: refused, though the secret is the same.
       expect403(await post('/f/act', next).set('x-csrf-token', csrf), /invalid/);
       const fresh = (await request(h.url).get('/f/token').set('Cookie', next)).body.csrf as string;
       await post('/f/act', next).set('x-csrf-token', fresh).expect(200, { acted: 1 });
