@@ -5,6 +5,9 @@
  */
 
 import { registerHttpAdapterIntegration } from './nest/http-adapter-integration';
+// The decorators and SessionGuard in GraphQL resolvers (the 'graphql' execution context). Cheap:
+// it loads neither graphql nor @nestjs/graphql (graphql only when it refuses an operation).
+import './nest/graphql-context';
 
 // The Fastify integration, required only when an application runs on FastifyAdapter: an
 // Express application never loads it (nor fastify, nor @nestjs/platform-fastify).

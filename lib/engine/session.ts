@@ -218,7 +218,8 @@ export class Session {
           }
           if (!data) return done(new Error('failed to load session'));
           try {
-            inflateSession(store, req, data);
+            const fresh = inflateSession(store, req, data);
+            lifecycleOf(req)?.afterReload?.(fresh);
           } catch (e) {
             return done(e);
           }
