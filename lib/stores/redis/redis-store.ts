@@ -47,7 +47,7 @@ const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
  * - TTL: `ceil((cookie.expires - now) / 1000)` seconds, or `ttl` for cookies without expiry;
  *   a session already expired is deleted instead of written.
  * - One command per operation: `get` = `GET`, `set` = `SET … EX` (or `DEL` when expired),
- *   `touch` = `EXPIRE`, `destroy` = `DEL`. Listing (`ids`/`all`/`length`/`clear`) uses `SCAN`
+ *   `touch` = `EXPIRE`, `destroy` = `DEL` (+ `PUBLISH` on `<prefix>revoked`: see `onRevoked`). Listing (`ids`/`all`/`length`/`clear`) uses `SCAN`
  *   batches on every master of a Cluster, never `KEYS` nor cross-slot multi-key commands.
  * - No resurrection: a session read from the store in this request is saved with `SET … XX`,
  *   so a save that arrives after a concurrent destroy (logout in another tab) does not bring the
@@ -224,12 +224,18 @@ export class RedisStore extends SessionStore {
   override destroy(sid: string, callback: NodeCallback): void;
   override destroy(sid: string, callback?: NodeCallback) {
     const key = this.prefix + sid;
+    let published: Promise<unknown> | undefined;
     return answerWith(callback, (done) =>
       this.run(
         'destroy',
-        (r) => r.del(key),
+        (r) => {
+          const removed = r.del(key);
+          // Sent right after the DEL (same round trip): the session's live sockets close.
+          published = this.revocations.publish(sid);
+          return removed;
+        },
         (err) => {
-          if (!err) this.revocations.publish(sid);
+          if (!err) void published?.then((e) => e && this.revocations.warnFailed(e));
           done(err);
         },
       ),

@@ -51,12 +51,22 @@ export class RedisRevocations {
     this.channel = `${prefix}revoked`;
   }
 
-  /** Publishes `sid` (best effort: a failure is a warning; the destroy itself succeeded). */
-  publish(sid: string): void {
-    if (typeof this.client.publish !== 'function') return;
-    this.client
-      .publish(this.channel, sid)
-      .catch((err: unknown) => this.warn(`could not publish a revocation: ${messageOf(err)}`));
+  /**
+   * Publishes `sid`. Settles once Redis answered, never rejects: with the error when the publish
+   * failed (the caller warns only if its destroy succeeded), else `undefined`. Sent right after
+   * the `DEL`, it shares its round trip.
+   */
+  publish(sid: string): Promise<unknown> {
+    if (typeof this.client.publish !== 'function') return Promise.resolve(undefined);
+    return this.client.publish(this.channel, sid).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('publish failed'),
+    );
+  }
+
+  /** Warns about a failed {@link publish} (a destroy that live sockets did not hear of). */
+  warnFailed(err: unknown): void {
+    this.warn(`could not publish a revocation: ${messageOf(err)}`);
   }
 
   /** Adds a listener; the first one opens the subscriber connection. */
