@@ -13,6 +13,8 @@
  * `--cells S2-memory:nest-ns-memory,S4-redis` (only these cells: `scenario:variant`, or a whole
  * scenario; each cell's bare server of the same framework runs too, for the ratios),
  * `--cpu-prof DIR` (servers run with `node --cpu-prof`, profiles written to DIR),
+ * `--heap-prof DIR` (allocation sampling of each server, garbage included: `.heapprofile` files
+ * in DIR, summarized by `heap-summary.js`),
  * `--node-args "--trace-gc ..."` (extra Node flags for the servers, e.g. `--heap-prof`).
  */
 import autocannon from 'autocannon';
@@ -45,6 +47,8 @@ interface Options {
   memoryCount: number;
   out: string | undefined;
   cpuProf: string | undefined;
+  /** `--heap-prof DIR`: allocation sampling of each server (garbage included), written to DIR. */
+  heapProf: string | undefined;
   /** `--cells`: scenario id → the variants to run (`undefined`: all of its variants). */
   cells: Map<string, Set<string> | undefined> | undefined;
   cellsText: string | undefined;
@@ -96,6 +100,7 @@ function parseOptions(argv: string[]): Options {
     memoryCount: Number(value('--memory-count') ?? 100_000),
     out: out === '-' ? undefined : resolve(out),
     cpuProf: value('--cpu-prof'),
+    heapProf: value('--heap-prof'),
     cells: parseCells(value('--cells')),
     cellsText: value('--cells'),
     nodeArgs: (value('--node-args') ?? '').split(' ').filter(Boolean),
@@ -206,6 +211,8 @@ class ServerChild {
   private waiting: ((m: ChildMessage) => void) | undefined;
   /** What the server's `--trace-gc-nvp` lines said so far (see {@link GcCounts}). */
   readonly gc: GcCounts = { scavenges: 0, markCompacts: 0, pauseMs: 0, allocated: 0 };
+  /** With `--cpu-prof`: the profile this server writes when it stops. */
+  profile: string | undefined;
 
   private constructor(
     readonly info: VariantInfo,
@@ -217,14 +224,12 @@ class ServerChild {
     redisArg: string,
     cpuProf: string | undefined,
     nodeArgs: string[],
+    heapProf: string | undefined,
   ): Promise<ServerChild> {
+    const profileName = `${info.id}-${Date.now()}.cpuprofile`;
     const execArgv = [
       ...(cpuProf
-        ? [
-            '--cpu-prof',
-            `--cpu-prof-dir=${cpuProf}`,
-            `--cpu-prof-name=${info.id}-${Date.now()}.cpuprofile`,
-          ]
+        ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${profileName}`]
         : []),
       // One line per GC (the runner counts them): kind, pause, bytes allocated since the last.
       '--trace-gc-nvp',
@@ -233,10 +238,17 @@ class ServerChild {
     const child = fork(join(__dirname, 'server.js'), [info.id, redisArg], {
       execArgv,
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ...(heapProf
+          ? { BENCH_HEAP_PROFILE: join(heapProf, `${info.id}-${Date.now()}.heapprofile`) }
+          : {}),
+      },
     });
     children.add(child);
     const server = new ServerChild(info, child);
+    if (cpuProf) server.profile = join(cpuProf, profileName);
     server.readGcTrace();
     child.on('message', (m: ChildMessage) => {
       const waiting = server.waiting;
@@ -300,6 +312,11 @@ class ServerChild {
     if (child.exitCode !== null || child.signalCode !== null) {
       children.delete(child);
       return;
+    }
+    if (this.profile) {
+      // Beside the profile: how many requests it covers (profile-summary gives µs per request).
+      const { requests } = await this.stats();
+      writeFileSync(`${this.profile}.json`, JSON.stringify({ variant: this.info.id, requests }));
     }
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -833,6 +850,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const t0 = Date.now();
   if (options.cpuProf) mkdirSync(options.cpuProf, { recursive: true });
+  if (options.heapProf) mkdirSync(options.heapProf, { recursive: true });
   const scenarios = SCENARIOS.filter(
     (s) => !options.scenarios || options.scenarios.includes(s.id),
   ).map((s) => ({
@@ -891,7 +909,15 @@ async function main(): Promise<void> {
             : info.store === 'cluster'
               ? (redis?.cluster?.nodes.map((n) => n.port).join(',') ?? '')
               : '';
-        servers.push(await ServerChild.start(info, redisArg, options.cpuProf, options.nodeArgs));
+        servers.push(
+          await ServerChild.start(
+            info,
+            redisArg,
+            options.cpuProf,
+            options.nodeArgs,
+            options.heapProf,
+          ),
+        );
       }
       const cookies = new Map<string, string[]>();
       for (const server of servers) {
