@@ -9,7 +9,8 @@
  *
  * Options: `--quick` (one short round), `--rounds N`, `--duration S`, `--warmup S`,
  * `--scenarios S1-memory,S2-redis,...`, `--variants id,id,...`, `--no-cluster`,
- * `--no-memory`, `--out FILE` (default bench/RESULTS.md; `-` writes nothing),
+ * `--no-memory`, `--out FILE` (default bench/RESULTS.md; `-` writes nothing; the file's
+ * hand-written "Where the µs go" section, from its heading on, is kept),
  * `--cells S2-memory:nest-ns-memory,S4-redis` (only these cells: `scenario:variant`, or a whole
  * scenario; each cell's bare server of the same framework runs too, for the ratios),
  * `--cpu-prof DIR` (servers run with `node --cpu-prof`, profiles written to DIR),
@@ -826,6 +827,20 @@ function memoryPerSession(count: number): Record<string, number> {
 
 // ---------------------------------------------------------------- main
 
+/** The hand-written analysis of the results file, from its heading on, kept across runs. */
+const ANALYSIS_HEADING = '## Where the µs go';
+
+function keptAnalysis(file: string): string {
+  let previous = '';
+  try {
+    previous = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const at = previous.indexOf(ANALYSIS_HEADING);
+  return at >= 0 ? `\n${previous.slice(at)}` : '';
+}
+
 const loadText = () =>
   loadavg()
     .map((v) => v.toFixed(2))
@@ -962,7 +977,7 @@ async function main(): Promise<void> {
   console.log(text);
   console.error(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (options.out) {
-    writeFileSync(options.out, text);
+    writeFileSync(options.out, text + keptAnalysis(options.out));
     console.error(`wrote ${options.out}`);
   }
 }
