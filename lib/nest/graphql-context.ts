@@ -1,0 +1,77 @@
+/**
+ * Sessions in GraphQL resolvers (`@nestjs/graphql` with `@nestjs/apollo` on Express or Fastify,
+ * or `@nestjs/mercurius`): the `'graphql'` execution context of the decorators and the guard.
+ *
+ * Nothing here loads `graphql` or `@nestjs/graphql`: the resolver reads the resolver's
+ * arguments as Nest hands them (`[root, args, context, info]`), and `graphql` is required only
+ * to throw the rejection, which happens inside a GraphQL operation (so it is installed).
+ *
+ * Where the request is in the GraphQL context, with each driver's default context:
+ * - `req`: Apollo on Express (the Express request), Apollo on Fastify and Mercurius (the
+ *   `FastifyRequest`, which reads the session on `request.raw` through the Fastify integration's
+ *   accessors);
+ * - `reply.request`: Mercurius, whatever the application's own context holds;
+ * - `request`: a custom context naming it so.
+ * @internal
+ */
+import type { ExecutionContext } from '@nestjs/common';
+import type { SessionRequest } from '../engine/session';
+import { type ContextSessionResolver, registerContextSessionResolver } from './context-session';
+
+type Bag = Record<string, unknown>;
+
+function isObject(value: unknown): value is Bag {
+  return typeof value === 'object' && value !== null;
+}
+
+/** True for what can carry a session: an HTTP request (Node's, Express's, Fastify's). */
+function isRequest(value: unknown): value is SessionRequest {
+  return isObject(value) && isObject(value.headers);
+}
+
+/**
+ * The GraphQL context among a resolver's arguments: the third for field resolvers
+ * (`root, args, context, info`), the second for reference and type resolvers (`root, context,
+ * info`), as `GqlExecutionContext` normalizes them.
+ */
+export function graphqlContextOf(context: ExecutionContext): Bag | undefined {
+  const args = context.getArgs<unknown[]>();
+  const third = args[2];
+  if (isObject(third) && args.length >= 4) return third;
+  const second = args[1];
+  return isObject(second) ? second : isObject(third) ? third : undefined;
+}
+
+/** The HTTP request in a GraphQL context, or `undefined`. */
+export function requestInGraphqlContext(gql: Bag | undefined): SessionRequest | undefined {
+  if (!gql) return undefined;
+  if (isRequest(gql.req)) return gql.req;
+  const reply = gql.reply;
+  if (isObject(reply) && isRequest(reply.request)) return reply.request;
+  if (isRequest(gql.request)) return gql.request;
+  return undefined;
+}
+
+/** `GraphQLError` from the application's `graphql` (never loaded before a rejection). */
+function graphqlError(): typeof import('graphql').GraphQLError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('graphql') as typeof import('graphql')).GraphQLError;
+}
+
+/** The error code a refused operation answers with (`extensions.code`). */
+export const UNAUTHENTICATED = 'UNAUTHENTICATED';
+
+/**
+ * The `'graphql'` resolver. It refuses with a `GraphQLError` carrying
+ * `extensions.code: 'UNAUTHENTICATED'`: Apollo and Mercurius both keep a `GraphQLError`'s
+ * extensions as they are (Apollo maps a 401 `HttpException` to the same code, Mercurius does not).
+ */
+export const graphqlSessionResolver: ContextSessionResolver = {
+  request: (context) => requestInGraphqlContext(graphqlContextOf(context)),
+  reject: (_context, message) => {
+    const GraphQLError = graphqlError();
+    throw new GraphQLError(message, { extensions: { code: UNAUTHENTICATED } });
+  },
+};
+
+registerContextSessionResolver('graphql', graphqlSessionResolver);
