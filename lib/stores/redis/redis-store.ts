@@ -62,6 +62,10 @@ const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
  *   the bad key is deleted (best effort) and a `'warning'` event carries an Error describing it
  *   (without a `'warning'` listener it goes to `process.emitWarning`).
  *
+ * - Expiry events (`expiryEvents`): sessions Redis expires are reported as `'expired'` events
+ *   (`{ sessionId, userId }`), from keyspace notifications on a subscriber connection per server,
+ *   by exactly one of the stores sharing the Redis (see `expiry-events.ts`, `expiry-claims.ts`).
+ *
  * It does not forward the client's connection events as `'connect'`/`'disconnect'`: the session
  * engine would then skip session handling altogether (express-session behaviour), silently
  * dropping sessions, where a failed operation gives a clear error instead.
@@ -317,8 +321,8 @@ export class RedisStore extends SessionStore {
   }
 
   /**
-   * Releases what the store created: the Sentinel event subscriptions, if any (the client is
-   * yours, and stays open).
+   * Releases what the store created: the Sentinel event subscriptions and the expiry-event
+   * subscriptions, if any (the client is yours, and stays open).
    */
   override close(): void {
     this.failoverGuard?.close();
