@@ -79,6 +79,8 @@ export type { SessionOptions } from './engine/session-options';
 export type { EncryptionKey, EncryptionOptions } from './engine/encryption';
 export {
   SESSION_EVENT_NAMES,
+  STORE_EXPIRED_EVENT,
+  type StoreExpiredEvent,
   type SessionEventMap,
   type SessionEventName,
   type SessionEventHooks,
