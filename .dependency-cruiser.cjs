@@ -6,7 +6,7 @@
  *   lib/stores/   concrete stores: build on the engine only
  *   lib/nest/     the Nest module: engine and stores
  *   adapters      the entry points (lib/index.ts, lib/express.ts, lib/middleware.ts) and the
- *                 adapter folders (lib/fastify/, and to come lib/socket.io/, lib/ws/, ...):
+ *                 adapter folders (lib/fastify/, lib/socket.io/, lib/ws/, ...):
  *                 engine, stores and nest, never one another (lib/middleware.ts, the Connect
  *                 middleware, is the one they may share). lib/fastify/ is required lazily by
  *                 lib/index.ts only (an Express application never loads it). lib/terminus/ (the
@@ -79,6 +79,17 @@ module.exports = {
         'an application runs on FastifyAdapter; nothing else may load it (nor fastify).',
       from: { path: '^lib/', pathNot: ['^lib/index[.]ts$', '^lib/fastify/'] },
       to: { path: '^lib/fastify/' },
+    },
+    {
+      name: 'websocket-adapters-loaded-only-by-their-subpaths',
+      comment:
+        'lib/socket.io/ and lib/ws/ are the entry points of nest-session/socket.io and ' +
+        'nest-session/ws (package.json exports): nothing else in lib/ loads them, nor the file ' +
+        'that loads @nestjs/websockets (lib/nest/socket-session-context.ts), so an application ' +
+        'without WebSockets never loads those optional peers.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: ['^lib/socket[.]io/', '^lib/ws/'] },
+      to: { path: ['^lib/socket[.]io/', '^lib/ws/', '^lib/nest/socket-session-context[.]ts$'] },
     },
     {
       name: 'terminus-is-its-own-entry-point',

@@ -8,6 +8,7 @@ import { CartController } from './cart/cart.controller';
 import { CatalogService } from './cart/catalog';
 import { AppConfig, AppConfigModule } from './config/app-config';
 import { CounterController } from './counter/counter.controller';
+import { LiveModule } from './live/live.module';
 import { ProfileController } from './profile/profile.controller';
 import { REDIS_CLIENT, RedisModule } from './redis/redis.module';
 import { SESSION_COOKIE_NAME } from './session/session-data';
@@ -43,6 +44,7 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
     }),
     AuthModule,
     WebModule,
+    LiveModule,
   ],
   controllers: [ProfileController, CartController, CounterController, AdminController],
   providers: [CatalogService],

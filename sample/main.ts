@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { useLiveSessions } from './live/live.module';
 
 /**
  * The application on the HTTP adapter `HTTP_ADAPTER` names: `express` (default) or `fastify`.
@@ -19,6 +20,8 @@ async function create(): Promise<INestApplication> {
 
 async function bootstrap(): Promise<void> {
   const app = await create();
+  // The pages' live channel (socket.io) reads the same sessions.
+  useLiveSessions(app);
   // SIGINT/SIGTERM close the app: the Redis connection and the session store are released.
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);

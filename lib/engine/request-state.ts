@@ -27,9 +27,10 @@ export interface SessionLifecycle<S> {
   onSaveRefused(session: S): void;
   /**
    * Optional: called after `reload()` put a fresh copy of the session on the request (a
-   * long-lived holder, a socket, takes it as its new baseline for change detection).
+   * long-lived holder, a socket, takes it as its new baseline for change detection), or with
+   * `undefined` when the store no longer has the session (destroyed, expired).
    */
-  afterReload?(session: S): void;
+  afterReload?(session: S | undefined): void;
   /** Called after `regenerate()` replaced the session `previousId` by a new one. */
   afterRegenerate(previousId: string): void;
   /** Called when a store operation made on behalf of the request failed. */

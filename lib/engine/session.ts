@@ -216,7 +216,10 @@ export class Session {
             life?.onStoreError('get', this.id, err);
             return done(life ? life.mapStoreError(err) : err);
           }
-          if (!data) return done(new Error('failed to load session'));
+          if (!data) {
+            lifecycleOf(req)?.afterReload?.(undefined);
+            return done(new Error('failed to load session'));
+          }
           try {
             const fresh = inflateSession(store, req, data);
             lifecycleOf(req)?.afterReload?.(fresh);

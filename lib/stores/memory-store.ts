@@ -5,6 +5,7 @@ import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../engine/session-e
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
+import type { RevocationSubscription } from '../engine/store/store-like';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -116,6 +117,7 @@ export class MemoryStore extends SessionStore {
   private readonly users = new Map<string, Set<string>>();
   /** The user of each indexed session (for its `'expired'` event). */
   private readonly owners = new Map<string, string>();
+  private readonly revokedListeners = new Set<(sid: string) => void>();
   private readonly max: number;
   private readonly ttl: number;
   private timer: NodeJS.Timeout | undefined;
@@ -179,9 +181,15 @@ export class MemoryStore extends SessionStore {
   override destroy(sid: string, callback: NodeCallback): void;
   override destroy(sid: string, callback?: NodeCallback) {
     return answer(callback, () => {
-      this.entries.delete(sid);
       this.owners.delete(sid);
+      if (this.entries.delete(sid)) for (const listener of this.revokedListeners) listener(sid);
     });
+  }
+
+  /** Calls `listener(sid)` on each destroy of a stored session (in this process). */
+  onRevoked(listener: (sid: string) => void): RevocationSubscription {
+    this.revokedListeners.add(listener);
+    return { ready: Promise.resolve(), close: () => this.revokedListeners.delete(listener) };
   }
 
   /**

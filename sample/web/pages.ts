@@ -86,6 +86,12 @@ export function layout(
           <h1>${title}</h1>
           ${notes.map((n) => html`<p class="${n.kind}" role="status">${n.text}</p>`)} ${content}
         </main>
+        ${
+          user &&
+          html`<p id="live-status" role="status">Live: connecting…</p>
+            <script src="/socket.io/socket.io.js"></script>
+            <script src="/web/live.js"></script>`
+        }
       </body>
     </html> `.toString();
 }

@@ -25,6 +25,7 @@ import { loadSocketSession } from '../../lib/engine/lifecycle/socket-session';
 import type { SessionEngine } from '../../lib/engine/lifecycle/session-engine';
 import { SESSION_STATE } from '../../lib/engine/request-state';
 import { SESSION_ENGINE } from '../../lib/nest/session.constants';
+import { cookie as cookieOf } from '../support/express-helpers';
 import { HTTP_ADAPTERS, createAppOn, initApp } from '../support/http-adapters';
 import { type RedisHandle, startRedis } from '../support/redis-server';
 
@@ -134,11 +135,6 @@ function upgrade(
   });
 }
 
-function cookieOf(res: request.Response): string {
-  const lines = res.headers['set-cookie'] as unknown as string[];
-  return (lines[0] as string).split(';')[0] as string;
-}
-
 type Kind = 'memory' | 'redis';
 
 describe.each<Kind>(['memory', 'redis'])('socket session loader on %s', (kind) => {
@@ -185,7 +181,7 @@ describe.each<Kind>(['memory', 'redis'])('socket session loader on %s', (kind) =
 
     async function login(): Promise<string> {
       const res = await request(app.getHttpServer()).post('/login').expect(201);
-      return cookieOf(res);
+      return cookieOf(res, 'sid');
     }
 
     afterEach(async () => {
@@ -300,7 +296,7 @@ describe('socket session loader with a failing store', () => {
     await app.listen(0, '127.0.0.1');
     try {
       const port = (app.getHttpServer().address() as AddressInfo).port;
-      const cookie = cookieOf(await request(app.getHttpServer()).post('/login').expect(201));
+      const cookie = cookieOf(await request(app.getHttpServer()).post('/login').expect(201), 'sid');
       down = true;
       const { probe } = await upgrade(port, { Cookie: cookie });
       expect(probe).toEqual({ error: 'store down' });

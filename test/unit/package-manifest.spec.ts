@@ -60,6 +60,33 @@ describe('package manifest', () => {
     expect(manifest.peerDependenciesMeta.fastify.optional).toBe(true);
   });
 
+  it('imports the WebSocket packages only in the socket.io and ws subpaths (optional peers)', () => {
+    const allowed = [
+      `${join('lib', 'socket.io')}/`,
+      `${join('lib', 'ws')}/`,
+      join('lib', 'nest', 'socket-session-context.ts'),
+    ];
+    const offenders = sources(join(root, 'lib')).filter(
+      (file) =>
+        !allowed.some((place) => file.includes(place)) &&
+        /from '@nestjs\/(websockets|platform-socket\.io|platform-ws)'/.test(
+          readFileSync(file, 'utf8'),
+        ),
+    );
+    expect(offenders).toEqual([]);
+    for (const peer of [
+      '@nestjs/websockets',
+      '@nestjs/platform-socket.io',
+      '@nestjs/platform-ws',
+    ]) {
+      expect(manifest.peerDependenciesMeta[peer].optional).toBe(true);
+    }
+    expect(manifest.exports['./socket.io'].default).toBe('./dist/socket.io/index.js');
+    expect(manifest.exports['./ws'].default).toBe('./dist/ws/index.js');
+    expect(manifest.typesVersions['*']['socket.io']).toEqual(['./dist/socket.io/index.d.ts']);
+    expect(manifest.typesVersions['*'].ws).toEqual(['./dist/ws/index.d.ts']);
+  });
+
   it('imports @nestjs/terminus only in lib/terminus/ (the nest-session/terminus entry point)', () => {
     const offenders = sources(join(root, 'lib')).filter(
       (file) =>

@@ -37,7 +37,14 @@ export interface SocketSession {
  * `reload()` resets (what the socket saw last, for change detection and merge patches).
  */
 class SocketContext extends RequestContext<undefined> {
-  afterReload(session: RequestSession): void {
+  /** A `reload()` found the session gone from the store. */
+  gone = false;
+
+  afterReload(session: RequestSession | undefined): void {
+    if (!session) {
+      this.gone = true;
+      return;
+    }
     const hash = fingerprint(session);
     this.originalHash = hash;
     this.savedHash = hash;
@@ -59,13 +66,20 @@ class LoadedSocketSession implements SocketSession {
 
   get exists(): boolean {
     const context = this.context;
-    return !!context && context.loadedFromStore && !!this.req.session && !context.refused;
+    return (
+      !!context &&
+      context.loadedFromStore &&
+      !!this.req.session &&
+      !context.refused &&
+      !context.gone
+    );
   }
 
   async commit(): Promise<boolean> {
     const context = this.context;
     const session = this.req.session;
     if (!context || !session) return true;
+    if (context.gone) return false;
     const baseline =
       context.savedId === session.id && context.savedHash !== undefined
         ? context.savedHash

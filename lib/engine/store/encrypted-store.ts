@@ -44,6 +44,7 @@ const OPTIONAL = [
 
 /** Event methods: the wrapper's events are the inner store's (`connect`, `disconnect`, `warning`). */
 const EVENT_METHODS = [
+  'onRevoked',
   'on',
   'addListener',
   'prependListener',

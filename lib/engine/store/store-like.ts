@@ -35,6 +35,14 @@ export interface ReadRefresh {
   refreshed?: boolean;
 }
 
+/** A listener added by {@link StoreLike.onRevoked}. */
+export interface RevocationSubscription {
+  /** Settles once destroys are being reported (a Redis subscription confirmed). */
+  readonly ready: Promise<void>;
+  /** Stops calling the listener. */
+  close(): void;
+}
+
 /**
  * What the engine needs from a store, by duck typing: express-session's store contract.
  * Callback-style stores (connect-mongo, connect-pg-simple, connect-redis, your own) and
@@ -78,6 +86,13 @@ export interface StoreLike {
   length?(callback: AnyCallback): unknown;
   /** Removes every session (optional). */
   clear?(callback: AnyCallback): unknown;
+  /**
+   * Optional: calls `listener(sid)` each time a session of this store is destroyed (logout,
+   * `destroyForUser`, a regenerate's old id), so that live connections holding it (WebSockets)
+   * can be closed. A store shared by several processes reports the destroys of all of them
+   * (RedisStore: Redis pub/sub); MemoryStore reports its own.
+   */
+  onRevoked?(listener: (sid: string) => void): RevocationSubscription;
   /** Event subscription: the engine listens for `'connect'` and `'disconnect'`. */
   on(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
   /** Set by the middleware so that `Store#regenerate` can create the new session. */

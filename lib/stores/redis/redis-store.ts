@@ -3,7 +3,7 @@ import { noop } from '../../engine/node-callback';
 import type { SessionRecord } from '../../engine/session-data';
 import type { SessionPatch } from '../../engine/session-patch';
 import { ownOperationBound, type StoreMethod } from '../../engine/store/store-call';
-import type { ReadRefresh } from '../../engine/store/store-like';
+import type { ReadRefresh, RevocationSubscription } from '../../engine/store/store-like';
 import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../../engine/session-events';
 import { SessionStore } from '../session-store';
 import { answerWith, settle } from './answers';
@@ -22,6 +22,7 @@ import {
 import { decodeRecord, isThenable } from './records';
 import type { RedisClientLike } from './redis-client';
 import { readAndTouch, readRefreshArgs } from './read-refresh';
+import { RedisRevocations } from './revocation';
 import { addUserSession, userSessionIds } from './user-index';
 import { patchSession, refreshSession, type WriteTarget, writeSession } from './writes';
 
@@ -109,6 +110,8 @@ export class RedisStore extends SessionStore {
   private readonly core: RedisCommandCore;
   /** What the writes (`writes.ts`) work with. */
   private readonly writes: WriteTarget;
+  /** Destroys published and heard over pub/sub (see {@link RedisStore.onRevoked}). */
+  private readonly revocations: RedisRevocations;
 
   /** @param options see {@link RedisStoreOptions} */
   constructor(options: RedisStoreOptions) {
@@ -162,6 +165,7 @@ export class RedisStore extends SessionStore {
             (sid) => this.reportExpired(sid),
             (message) => this.warn(message),
           );
+    this.revocations = new RedisRevocations(o.client, this.prefix, (m) => this.warn(m));
   }
 
   /**
@@ -247,9 +251,21 @@ export class RedisStore extends SessionStore {
       this.run(
         'destroy',
         (r) => r.del(key),
-        (err) => done(err),
+        (err) => {
+          if (!err) this.revocations.publish(sid);
+          done(err);
+        },
       ),
     );
+  }
+
+  /**
+   * Calls `listener(sid)` on each destroy of a session under this prefix, by any process sharing
+   * the Redis (pub/sub on `<prefix>revoked`, over one `duplicate()` connection opened on the
+   * first listener and closed by {@link close}).
+   */
+  onRevoked(listener: (sid: string) => void): RevocationSubscription {
+    return this.revocations.subscribe(listener);
   }
 
   /**
@@ -327,6 +343,7 @@ export class RedisStore extends SessionStore {
   override close(): void {
     this.failoverGuard?.close();
     this.expiryListener?.close();
+    this.revocations.close();
   }
 
   // --- internals ---

@@ -1,6 +1,7 @@
 /**
  * `@nestjs/platform-fastify` is an optional peer: an Express application must never load the
- * Fastify integration, Fastify, or Nest's Fastify adapter. Each is replaced by a module that
+ * Fastify integration, Fastify, or Nest's Fastify adapter (nor the WebSocket peers:
+ * `@nestjs/websockets`, `@nestjs/platform-socket.io`, `@nestjs/platform-ws`). Each is replaced by a module that
  * throws when required, then an Express application with SessionModule boots and serves.
  */
 import 'reflect-metadata';
@@ -17,6 +18,19 @@ jest.mock('fastify', () => {
 jest.mock('@nestjs/platform-fastify', () => {
   loaded.push('@nestjs/platform-fastify');
   throw new Error('@nestjs/platform-fastify was loaded');
+});
+// The WebSocket packages too: an application without gateways never loads them.
+jest.mock('@nestjs/websockets', () => {
+  loaded.push('@nestjs/websockets');
+  throw new Error('@nestjs/websockets was loaded');
+});
+jest.mock('@nestjs/platform-socket.io', () => {
+  loaded.push('@nestjs/platform-socket.io');
+  throw new Error('@nestjs/platform-socket.io was loaded');
+});
+jest.mock('@nestjs/platform-ws', () => {
+  loaded.push('@nestjs/platform-ws');
+  throw new Error('@nestjs/platform-ws was loaded');
 });
 
 import { Controller, Get } from '@nestjs/common';
