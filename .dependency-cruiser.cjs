@@ -9,7 +9,9 @@
  *                 adapter folders (lib/fastify/, and to come lib/socket.io/, lib/ws/, ...):
  *                 engine, stores and nest, never one another (lib/middleware.ts, the Connect
  *                 middleware, is the one they may share). lib/fastify/ is required lazily by
- *                 lib/index.ts only (an Express application never loads it).
+ *                 lib/index.ts only (an Express application never loads it). lib/terminus/ (the
+ *                 health check) is its own entry point, `nest-session/terminus`: nothing in lib/
+ *                 loads it, so @nestjs/terminus stays an optional peer.
  *
  * Type-only imports count too: a cycle through types is still a cycle to a reader.
  */
@@ -77,6 +79,16 @@ module.exports = {
         'an application runs on FastifyAdapter; nothing else may load it (nor fastify).',
       from: { path: '^lib/', pathNot: ['^lib/index[.]ts$', '^lib/fastify/'] },
       to: { path: '^lib/fastify/' },
+    },
+    {
+      name: 'terminus-is-its-own-entry-point',
+      severity: 'error',
+      comment:
+        'lib/terminus/ (the @nestjs/terminus health check) is reached only through the ' +
+        "'nest-session/terminus' subpath export: nothing else in lib/ may load it (nor " +
+        '@nestjs/terminus, an optional peer).',
+      from: { path: '^lib/', pathNot: '^lib/terminus/' },
+      to: { path: ['^lib/terminus/', '@nestjs/terminus'] },
     },
     {
       name: 'not-to-unresolvable',

@@ -42,6 +42,14 @@ export {
   SessionRequiredException,
   SessionStoreUnavailableException,
 } from './nest/session.exceptions';
+/**
+ * CSRF protection bound to the session (synchronizer tokens): `CsrfGuard` checks, `@CsrfToken()`
+ * and `csrfTokenOf(req)` hand out tokens, `@SkipCsrf()` exempts a route.
+ */
+export { CsrfGuard } from './nest/csrf.guard';
+export { CsrfToken, SkipCsrf, csrfTokenOf } from './nest/csrf.decorators';
+export { CsrfTokenException, type CsrfFailure } from './nest/csrf.exception';
+export type { CsrfOptions } from './nest/csrf-options';
 
 // Stores
 export { SessionStore } from './stores/session-store';
@@ -89,7 +97,7 @@ export {
   type CookieSameSite,
   type CookiePriority,
 } from './engine/cookie';
-export type { SessionData, SessionRecord } from './engine/session-data';
+export { CSRF_SECRET_KEY, type SessionData, type SessionRecord } from './engine/session-data';
 /** Flash messages: `req.flash`'s type, and the augmentable map of types to message types. */
 export type { FlashMap, FlashMessages, FlashType, RequestFlash } from './engine/flash';
 /**

@@ -13,6 +13,7 @@ import { SampleGraphqlModule } from './graphql/sample-graphql.module';
 import { ProfileController } from './profile/profile.controller';
 import { REDIS_CLIENT, RedisModule } from './redis/redis.module';
 import { SESSION_COOKIE_NAME } from './session/session-data';
+import { CSRF_FIELD } from './web/device-info';
 import { WebModule } from './web/web.module';
 
 const EIGHT_HOURS = 8 * 60 * 60 * 1000;
@@ -25,6 +26,8 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
     cookie: { maxAge: EIGHT_HOURS, secure: config.production },
     // Clients without cookies (CLIs, mobile apps) send the signed id in this header instead.
     header: 'x-session-id',
+    // CsrfGuard (the HTML forms): the token in this form field, or the x-csrf-token header.
+    csrf: { field: CSRF_FIELD },
     // Redis when configured; otherwise the module's default MemoryStore (one process only).
     store: redis ? new RedisStore({ client: redis, prefix: config.redisPrefix }) : undefined,
     // The stores index sessions by their passport user: "your devices", "sign out everywhere".

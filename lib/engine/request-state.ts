@@ -25,6 +25,11 @@ export interface SessionLifecycle<S> {
    * longer exists (destroyed meanwhile: logout in another tab). Nothing was written.
    */
   onSaveRefused(session: S): void;
+  /**
+   * Optional: called after `reload()` put a fresh copy of the session on the request (a
+   * long-lived holder, a socket, takes it as its new baseline for change detection).
+   */
+  afterReload?(session: S): void;
   /** Called after `regenerate()` replaced the session `previousId` by a new one. */
   afterRegenerate(previousId: string): void;
   /** Called when a store operation made on behalf of the request failed. */

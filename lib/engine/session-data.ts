@@ -23,3 +23,10 @@ export interface SessionRecord {
 
 /** The session key flash messages are kept under (connect-flash's: sessions it wrote read as they are). */
 export const FLASH_KEY = 'flash';
+
+/**
+ * The session key the CSRF secret is kept under (csurf's name: a session it wrote keeps its
+ * secret). Reserved: store nothing else there. `regenerate()` never carries it over, even when
+ * named in `keep`. See `lib/engine/csrf-token.ts`.
+ */
+export const CSRF_SECRET_KEY = 'csrfSecret';

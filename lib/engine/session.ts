@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Cookie } from './cookie';
 import type { NodeCallback } from './node-callback';
 import { SESSION_STATE, type SessionLifecycle } from './request-state';
-import { FLASH_KEY, type SessionData, type SessionRecord } from './session-data';
+import { CSRF_SECRET_KEY, FLASH_KEY, type SessionData, type SessionRecord } from './session-data';
 import { markLoadedFromStore } from './session-origin';
 import { callStore } from './store/store-call';
 import { STORE_BASE, type StoreBaseMark, type StoreLike } from './store/store-like';
@@ -218,7 +218,8 @@ export class Session {
           }
           if (!data) return done(new Error('failed to load session'));
           try {
-            inflateSession(store, req, data);
+            const fresh = inflateSession(store, req, data);
+            lifecycleOf(req)?.afterReload?.(fresh);
           } catch (e) {
             return done(e);
           }
@@ -268,6 +269,8 @@ export class Session {
     const kept: [string, unknown][] = [];
     // Flash messages always survive (passport flashes `successFlash` before its login regenerates).
     const keep = new Set([...(options?.keep ?? []), FLASH_KEY]);
+    // The CSRF secret never does: a new session gets a new one (tokens from before are refused).
+    keep.delete(CSRF_SECRET_KEY);
     for (const key of keep) {
       if (key !== 'cookie' && Object.prototype.hasOwnProperty.call(this, key)) {
         kept.push([key, (this as unknown as Record<string, unknown>)[key]]);

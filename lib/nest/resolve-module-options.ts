@@ -11,6 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { isDefaultSessionId } from '../engine/session-id';
 import { SESSION_EVENT_NAMES } from '../engine/session-events';
 import { EncryptionOptionError, checkEncryptionOptions } from '../engine/encryption';
+import { type ResolvedCsrfOptions, resolveCsrfOptions } from './csrf-options';
 
 /** What the module runs on after defaults and validation. @internal */
 export interface ResolvedModuleOptions {
@@ -20,6 +21,8 @@ export interface ResolvedModuleOptions {
   onStoreError: 'fail' | 'continue';
   /** True when every route is covered (no `forRoutes`, no `exclude`): the engine can be installed directly. */
   allRoutes: boolean;
+  /** What `CsrfGuard` checks (the `csrf` option with its defaults). */
+  csrf: ResolvedCsrfOptions;
 }
 
 /** Minimum secret length (characters or bytes): 256 bits of a random hex/base64 string. */
@@ -258,6 +261,7 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
   }
   const exclude = options.exclude ?? [];
   if (!Array.isArray(exclude)) fail('exclude', 'must be an array of routes');
+  const csrf = resolveCsrfOptions(options.csrf, options.header);
 
   return {
     engine: {
@@ -295,5 +299,6 @@ export function resolveModuleOptions(options: SessionModuleOptions): ResolvedMod
     exclude,
     onStoreError,
     allRoutes: options.forRoutes === undefined && exclude.length === 0,
+    csrf,
   };
 }

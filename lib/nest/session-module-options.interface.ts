@@ -3,6 +3,7 @@ import type { RouteInfo } from '@nestjs/common/interfaces/middleware/middleware-
 import type { SessionOptions } from '../engine/session-options';
 import type { SecretKey } from '../engine/signature';
 import type { StoreLike } from '../engine/store/store-like';
+import type { CsrfOptions } from './csrf-options';
 
 /**
  * Options of `SessionModule.forRoot()` / `forRootAsync()`: every engine option plus route
@@ -36,4 +37,9 @@ export interface SessionModuleOptions extends Omit<
    * write answers 503 instead of a success the store never saw.
    */
   strictWrites?: boolean;
+  /**
+   * Where `CsrfGuard` looks for the session's CSRF token (`field`, `header`) and the methods it
+   * does not check (`ignoreMethods`). Defaults: `_csrf`, `x-csrf-token`, GET/HEAD/OPTIONS.
+   */
+  csrf?: CsrfOptions;
 }

@@ -1,7 +1,7 @@
 import type { User } from '../auth/users.service';
 import type { Product } from '../cart/catalog';
 import type { CartView } from '../cart/cart.controller';
-import { CSRF_FIELD, type DeviceInfo } from './csrf';
+import { CSRF_FIELD, type DeviceInfo } from './device-info';
 import { html, type SafeHtml } from './html';
 
 /** Who is looking at the page, and the form token when the page has forms. */

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Request } from 'express';
-import { flashOf } from '../../lib';
+import { CsrfTokenException, flashOf } from '../../lib';
 import { userOf } from '../auth/passport-request';
 import { errorPage } from './pages';
 
@@ -47,9 +47,12 @@ export class WebExceptionFilter implements ExceptionFilter {
     }
     const body = exception.getResponse();
     const message =
-      typeof body === 'object' && body !== null && 'message' in body
-        ? String((body as { message: unknown }).message)
-        : exception.message;
+      // CsrfGuard's 403 (no token, or one of another session): what a visitor can act on.
+      exception instanceof CsrfTokenException
+        ? 'The form has expired. Reload the page and try again.'
+        : typeof body === 'object' && body !== null && 'message' in body
+          ? String((body as { message: unknown }).message)
+          : exception.message;
     // No form token here: an error page never writes the session.
     const user = userOf(req) ?? null;
     for (const [name, value] of Object.entries(HTML_HEADERS)) http.setHeader(res, name, value);

@@ -14,6 +14,9 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import {
+  CsrfGuard,
+  CsrfToken,
+  csrfTokenOf,
   Flash,
   type FlashBag,
   type FlashMessages,
@@ -29,7 +32,6 @@ import type { User } from '../auth/users.service';
 import type { CartView } from '../cart/cart.controller';
 import { CatalogService } from '../cart/catalog';
 import type { CartLine } from '../session/session-data';
-import { CsrfGuard, csrfToken } from './csrf';
 import {
   cartPage,
   counterPage,
@@ -55,15 +57,20 @@ const MAX_QUANTITY = 99;
  * A small server-rendered HTML UI over the same session as the JSON API: plain forms, each POST
  * answered with a 303 redirect (Post/Redirect/Get).
  *
- * CSRF: the session cookie is `SameSite=Lax` (the module's default), so a browser does not send
- * it on a cross-site POST: a form on another site cannot act with the visitor's session. Every
- * form also carries a per-session token checked by {@link CsrfGuard} (defence in depth).
+ * CSRF: every form carries a token of the visitor's session (`@CsrfToken()`, `csrfTokenOf()`),
+ * and {@link CsrfGuard}, on the whole controller, refuses (403) a POST without one. The session
+ * cookie is also `SameSite=Lax` (the module's default), so a browser leaves it off a cross-site
+ * POST; the token covers what that does not: a page of the same site (another port, a sibling
+ * subdomain), browsers without SameSite, and sign-in CSRF (the sign-in form has a token too, from
+ * the anonymous session that rendered it). The guard runs before the sign-in's LocalAuthGuard
+ * (controller guards first).
  *
  * Pages that render no form never write the session, so an anonymous visit to the home page
  * creates no session and sets no cookie (`saveUninitialized: false`).
  */
 @Controller('web')
 @UseFilters(WebExceptionFilter)
+@UseGuards(CsrfGuard)
 export class WebController {
   constructor(
     private readonly catalog: CatalogService,
@@ -79,7 +86,7 @@ export class WebController {
     @Flash('info') info: FlashMessages['info'][],
   ): string {
     const cartItems = (session.shoppingCart ?? []).reduce((n, line) => n + line.quantity, 0);
-    return homePage(viewer(req, session), session.visits ?? 0, cartItems, notices('flash', info));
+    return homePage(viewer(req), session.visits ?? 0, cartItems, notices('flash', info));
   }
 
   /** `GET /web/sign-in`: the sign-in form, with the error flashed by a failed sign-in. */
@@ -87,10 +94,10 @@ export class WebController {
   @HtmlPage()
   signInForm(
     @Req() req: WebRequest,
-    @Session() session: RequestSession,
+    @CsrfToken() csrf: string,
     @Flash('error') errors: FlashMessages['error'][],
   ): string {
-    return signInPage(viewer(req, session, true), errors);
+    return signInPage({ user: userOf(req) ?? null, csrf }, errors);
   }
 
   /**
@@ -99,7 +106,7 @@ export class WebController {
    * credentials throw 401, which {@link WebExceptionFilter} turns into a redirect to the form.
    */
   @Post('sign-in')
-  @UseGuards(CsrfGuard, LocalAuthGuard)
+  @UseGuards(LocalAuthGuard)
   @Redirect('/web', 303)
   signIn(@Req() req: WebRequest, @Session() session: RequestSession): void {
     // The session is the new one passport made on sign-in: remember the device for the devices page.
@@ -116,7 +123,6 @@ export class WebController {
    * the cookie: no session is left behind.
    */
   @Post('sign-out')
-  @UseGuards(CsrfGuard)
   @Redirect('/web', 303)
   async signOut(@Req() req: WebRequest, @Flash() flash: FlashBag): Promise<void> {
     await new Promise<void>((resolve, reject) =>
@@ -130,20 +136,23 @@ export class WebController {
   @HtmlPage()
   counter(@Req() req: WebRequest, @Session() session: RequestSession): string {
     session.visits = (session.visits ?? 0) + 1;
-    return counterPage(viewer(req, session), session.visits);
+    return counterPage(viewer(req), session.visits);
   }
 
   /** `GET /web/cart`: the cart (the same `shoppingCart` as `GET /cart`) and the catalog. */
   @Get('cart')
   @HtmlPage()
-  cart(@Req() req: WebRequest, @Session() session: RequestSession): string {
+  cart(
+    @Req() req: WebRequest,
+    @Session() session: RequestSession,
+    @CsrfToken() csrf: string,
+  ): string {
     const view = this.cartView(session.shoppingCart ?? []);
-    return cartPage(viewer(req, session, true), view, this.catalog.list());
+    return cartPage({ user: userOf(req) ?? null, csrf }, view, this.catalog.list());
   }
 
   /** `POST /web/cart/add` (form: productId, quantity?, _csrf). */
   @Post('cart/add')
-  @UseGuards(CsrfGuard)
   @Redirect('/web/cart', 303)
   addToCart(
     @Session() session: RequestSession,
@@ -165,7 +174,6 @@ export class WebController {
 
   /** `POST /web/cart/remove` (form: productId, _csrf). */
   @Post('cart/remove')
-  @UseGuards(CsrfGuard)
   @Redirect('/web/cart', 303)
   removeFromCart(@Session() session: RequestSession, @Body() body: { productId?: unknown }): void {
     const cart = session.shoppingCart ?? [];
@@ -180,10 +188,10 @@ export class WebController {
   @Get('devices')
   @HtmlPage()
   async devices(
-    @Req() req: WebRequest,
-    @Session() session: RequestSession,
-    @SessionId() currentId: string,
+    // The user first: a signed-out visitor is redirected before a token (a secret) is made.
     @CurrentUser() user: User,
+    @SessionId() currentId: string,
+    @CsrfToken() csrf: string,
     @Flash('revoked') revoked: FlashMessages['revoked'][],
   ): Promise<string> {
     const sessions = await this.userSessions.list(user.username);
@@ -196,12 +204,11 @@ export class WebController {
       };
     });
     devices.sort((a, b) => Number(b.current) - Number(a.current));
-    return devicesPage(viewer(req, session, true), devices, revoked);
+    return devicesPage({ user, csrf }, devices, revoked);
   }
 
   /** `POST /web/devices/sign-out-others`: "sign out everywhere" but on this device. */
   @Post('devices/sign-out-others')
-  @UseGuards(CsrfGuard)
   @Redirect('/web/devices', 303)
   async signOutOthers(
     @CurrentUser() user: User,
@@ -223,12 +230,12 @@ export class WebController {
 }
 
 /**
- * Who is asking. A signed-in visitor always gets a token (the navigation has a sign-out button);
- * an anonymous one only when the page has forms (`forms`), so that plain pages store nothing.
+ * Who is asking, on a page without forms of its own: a signed-in visitor gets a token (the
+ * navigation has a sign-out button), an anonymous one none, so that plain pages store nothing.
  */
-function viewer(req: WebRequest, session: RequestSession, forms = false): Viewer {
+function viewer(req: WebRequest): Viewer {
   const user = userOf(req) ?? null;
-  return { user, csrf: user || forms ? csrfToken(session) : undefined };
+  return { user, csrf: user ? csrfTokenOf(req) : undefined };
 }
 
 /** `GET /`: the HTML UI's home page. */

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { CatalogService } from '../cart/catalog';
-import { CsrfGuard } from './csrf';
 import { UserSessions } from './user-sessions';
 import { WebController, WebRootController } from './web.controller';
 
@@ -12,6 +11,6 @@ import { WebController, WebRootController } from './web.controller';
 @Module({
   imports: [PassportModule.register({ session: true })],
   controllers: [WebController, WebRootController],
-  providers: [CatalogService, UserSessions, CsrfGuard],
+  providers: [CatalogService, UserSessions],
 })
 export class WebModule {}

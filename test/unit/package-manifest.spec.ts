@@ -60,6 +60,18 @@ describe('package manifest', () => {
     expect(manifest.peerDependenciesMeta.fastify.optional).toBe(true);
   });
 
+  it('imports @nestjs/terminus only in lib/terminus/ (the nest-session/terminus entry point)', () => {
+    const offenders = sources(join(root, 'lib')).filter(
+      (file) =>
+        !file.includes(`${join('lib', 'terminus')}/`) &&
+        /from '@nestjs\/terminus'|require\('@nestjs\/terminus'\)/.test(readFileSync(file, 'utf8')),
+    );
+    expect(offenders).toEqual([]);
+    expect(manifest.peerDependenciesMeta['@nestjs/terminus'].optional).toBe(true);
+    expect(manifest.exports['./terminus'].default).toBe('./dist/terminus/index.js');
+    expect(manifest.typesVersions['*'].terminus).toEqual(['./dist/terminus/index.d.ts']);
+  });
+
   it('pins every dependency exactly', () => {
     const all = { ...manifest.dependencies, ...manifest.devDependencies } as Record<string, string>;
     const loose = Object.entries(all).filter(([, version]) => !/^\d+\.\d+\.\d+$/.test(version));

@@ -82,6 +82,14 @@ describe('require (CommonJS)', () => {
     }
   });
 
+  it("exports 'nest-session/terminus', which alone needs @nestjs/terminus (not installed here)", () => {
+    assert.match(require.resolve('nest-session/terminus'), /[\\/]dist[\\/]terminus[\\/]index\.js$/);
+    assert.throws(
+      () => require('nest-session/terminus'),
+      (err) => err.code === 'MODULE_NOT_FOUND' && /'@nestjs\/terminus'/.test(err.message),
+    );
+  });
+
   it('exposes nothing beyond the exports map', () => {
     assert.throws(() => require('nest-session/dist/index.js'), {
       code: 'ERR_PACKAGE_PATH_NOT_EXPORTED',

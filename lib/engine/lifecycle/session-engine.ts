@@ -155,6 +155,14 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
   }
 
   /**
+   * The keys a request's id is verified with: the configured secrets (prepared once), else
+   * cookie-parser's `req.secret`; `undefined` when there is neither.
+   */
+  secretsFor(req: SessionRequest): readonly SecretKey[] | undefined {
+    return this.keys ?? (req.secret ? [req.secret] : undefined);
+  }
+
+  /**
    * Handles one request: reads the id (seam a), exposes the state (seam b), then creates,
    * lazily defines or loads the session and calls `next`; the host commits at the end.
    */
@@ -168,7 +176,7 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
     const transport = this.idTransport.forRequest?.(req) ?? this.idTransport;
     if (!transport.inScope(req, cookieOptions)) return next();
 
-    const secrets = this.keys ?? (req.secret ? [req.secret] : undefined);
+    const secrets = this.secretsFor(req);
     if (!secrets) return next(new Error('secret option required for sessions'));
 
     const received = transport.read(req, secrets);

@@ -157,7 +157,12 @@ export class SentinelFailoverGuard {
 
   private reconnect(): void {
     if (this.closed || !this.switching) return;
-    // ioredis asks the sentinels for the primary again; 'ready' then runs verify().
+    // Only a connection that is up is dropped: ioredis then asks the sentinels for the primary
+    // again, and 'ready' runs verify(). A client that is still connecting (asking a sentinel, as
+    // it is right after a primary dies) must be left alone: `disconnect(true)` at that moment
+    // fails the attempt and ends the client for good, every later command failing with
+    // "Connection is closed". Its own attempt asks the sentinels anyway, and 'ready' verifies it.
+    if (this.client.status !== undefined && this.client.status !== 'ready') return;
     this.client.disconnect(true);
   }
 
@@ -265,6 +270,8 @@ export interface SentinelSettings {
 /** What the guard uses of the store's client: ioredis's `Redis` API. */
 export interface SentinelClient {
   readonly options?: unknown;
+  /** ioredis's connection state (`'connecting'`, `'ready'`, `'reconnecting'`, `'end'`, …). */
+  readonly status?: string;
   readonly stream?: { remoteAddress?: string; remotePort?: number };
   disconnect(reconnect?: boolean): void;
   call(command: string, ...args: string[]): Promise<unknown>;
