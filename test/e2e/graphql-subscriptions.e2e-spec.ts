@@ -1,0 +1,148 @@
+/**
+ * GraphQL subscriptions over graphql-ws (Apollo on Express and on Fastify, the loader in
+ * `onConnect`), on MemoryStore and on a real Redis: a subscription resolver sees the session of
+ * its connection's upgrade request, read only (nothing created, written or sent back), and
+ * `@RequireSession` refuses a subscription with `UNAUTHENTICATED`.
+ */
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { MemoryStore, RedisStore, SessionModule, type SessionStore } from '../../lib';
+import {
+  type GraphqlDriverKind,
+  bootGraphqlApp,
+  graphql,
+  GRAPHQL_DRIVERS,
+} from '../support/graphql-apps';
+import { SessionResolver, SubscriptionResolver } from '../support/graphql-resolvers';
+import { subscribeOnce } from '../support/graphql-ws-client';
+import { type RedisHandle, startRedis } from '../support/redis-server';
+import { cookiePair, sessionIdOf } from './fixtures/cookies';
+import { testSecret } from './fixtures/secret';
+
+const COOKIE = 'gql.sid';
+/** The drivers whose subscriptions run on graphql-ws through @nestjs/graphql (Apollo). */
+const WS_DRIVERS = GRAPHQL_DRIVERS.filter((d): d is GraphqlDriverKind => d !== 'mercurius');
+
+describe.each(['memory', 'redis'] as const)('GraphQL subscriptions on %s', (storeKind) => {
+  let redis: RedisHandle | undefined;
+
+  beforeAll(async () => {
+    if (storeKind === 'redis') redis = await startRedis();
+  }, 60_000);
+  afterAll(() => redis?.stop());
+
+  describe.each(WS_DRIVERS)('with %s', (driver) => {
+    let app: INestApplication;
+    let store: SessionStore;
+    let url: string;
+
+    beforeAll(async () => {
+      store = redis
+        ? new RedisStore({ client: redis.client(), prefix: `${redis.prefix}${driver}:` })
+        : new MemoryStore({ pruneInterval: 0 });
+      app = await bootGraphqlApp(
+        driver,
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret(), name: COOKIE, store })],
+          providers: [SessionResolver, SubscriptionResolver],
+        },
+        true,
+      );
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      url = `ws://127.0.0.1:${port}/graphql`;
+    });
+    afterAll(() => app.close());
+    afterEach(() => jest.restoreAllMocks());
+
+    async function signIn(userId: string): Promise<{ cookie: string; sid: string }> {
+      const answer = await graphql(app, `mutation { login(userId: "${userId}") }`);
+      const cookie = cookiePair(answer.res, COOKIE);
+      return { cookie, sid: sessionIdOf(cookie) };
+    }
+
+    it('a subscription sees the upgrade request session, and writes nothing back', async () => {
+      const { cookie, sid } = await signIn('ann');
+      const before = await store.get(sid);
+      const set = jest.spyOn(store, 'set');
+      const touch = jest.spyOn(store, 'touch');
+
+      const whoami = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(whoami.result).toEqual({ data: { whoami: 'ann' } });
+      expect(whoami.upgradeHeaders?.['set-cookie']).toBeUndefined();
+      const id = await subscribeOnce(url, 'subscription { mySessionId }', cookie);
+      expect(id.result).toEqual({ data: { mySessionId: sid } });
+
+      expect(set).not.toHaveBeenCalled();
+      expect(touch).not.toHaveBeenCalled();
+      expect(await store.get(sid)).toEqual(before);
+    });
+
+    it('without a cookie: no session (none created), guarded subscriptions refused', async () => {
+      const set = jest.spyOn(store, 'set');
+      const anonymous = await subscribeOnce(url, 'subscription { whoami }');
+      expect(anonymous.result).toEqual({ data: { whoami: null } });
+      expect(anonymous.upgradeHeaders?.['set-cookie']).toBeUndefined();
+      const id = await subscribeOnce(url, 'subscription { mySessionId }');
+      expect(id.result).toEqual({ data: { mySessionId: null } });
+      expect(set).not.toHaveBeenCalled();
+
+      const refused = await subscribeOnce(url, 'subscription { secretFeed }');
+      expect(refused.result?.data ?? null).toBeNull();
+      const errors = refused.errors ?? refused.result?.errors;
+      expect(errors?.[0]).toMatchObject({
+        message: 'A session is required',
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
+    });
+
+    it('@RequireSession(key) lets a subscription with the key through', async () => {
+      const { cookie } = await signIn('bea');
+      const allowed = await subscribeOnce(url, 'subscription { secretFeed }', cookie);
+      expect(allowed.result).toEqual({ data: { secretFeed: 'for bea' } });
+    });
+
+    it('a destroyed session is not seen by a later connection', async () => {
+      const { cookie, sid } = await signIn('cy');
+      await graphql(app, 'mutation { logout }', { cookie });
+      expect(await store.get(sid)).toBeFalsy();
+      const after = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(after.result).toEqual({ data: { whoami: null } });
+    });
+  });
+
+  describe.each(WS_DRIVERS)('with %s and requireSession', (driver) => {
+    let app: INestApplication;
+    let url: string;
+
+    beforeAll(async () => {
+      const store = redis
+        ? new RedisStore({ client: redis.client(), prefix: `${redis.prefix}${driver}-req:` })
+        : new MemoryStore({ pruneInterval: 0 });
+      app = await bootGraphqlApp(
+        driver,
+        {
+          imports: [SessionModule.forRoot({ secret: testSecret(), name: COOKIE, store })],
+          providers: [SessionResolver, SubscriptionResolver],
+        },
+        { requireSession: true },
+      );
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      url = `ws://127.0.0.1:${port}/graphql`;
+    });
+    afterAll(() => app.close());
+
+    it('closes a connection without a session with 4403; one with a session subscribes', async () => {
+      const refused = await subscribeOnce(url, 'subscription { whoami }');
+      expect(refused.result).toBeUndefined();
+      expect(refused.closeCode).toBe(4403);
+
+      const login = await graphql(app, 'mutation { login(userId: "dee") }');
+      const cookie = cookiePair(login.res, COOKIE);
+      const allowed = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(allowed.result).toEqual({ data: { whoami: 'dee' } });
+    });
+  });
+});
