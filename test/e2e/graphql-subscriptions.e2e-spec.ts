@@ -103,6 +103,22 @@ describe.each(['memory', 'redis'] as const)('GraphQL subscriptions on %s', (stor
       expect(allowed.result).toEqual({ data: { secretFeed: 'for bea' } });
     });
 
+    it('a store failure closes the connection with 4500, and it connects again after', async () => {
+      const { cookie } = await signIn('eve');
+      // Every read fails (the engine retries reads): the store is down for this connection.
+      const get = jest.spyOn(store, 'get').mockRejectedValue(new Error('store down'));
+      // graphql-ws logs what its onConnect threw.
+      const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+      const failed = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(get).toHaveBeenCalled();
+      expect(logged).toHaveBeenCalled();
+      get.mockRestore();
+      expect(failed.result).toBeUndefined();
+      expect(failed.closeCode).toBe(4500);
+      const again = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(again.result).toEqual({ data: { whoami: 'eve' } });
+    });
+
     it('a destroyed session is not seen by a later connection', async () => {
       const { cookie, sid } = await signIn('cy');
       await graphql(app, 'mutation { logout }', { cookie });
