@@ -7,7 +7,13 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
-import { MemoryStore, RedisStore, SessionModule, type SessionStore } from '../../lib';
+import {
+  MemoryStore,
+  RedisStore,
+  SessionModule,
+  type SessionStore,
+  type SubscriptionSessionOptions,
+} from '../../lib';
 import {
   type GraphqlDriverKind,
   bootGraphqlApp,
@@ -32,26 +38,38 @@ describe.each(['memory', 'redis'] as const)('GraphQL subscriptions on %s', (stor
   }, 60_000);
   afterAll(() => redis?.stop());
 
+  function newStore(name: string): SessionStore {
+    if (!redis) return new MemoryStore({ pruneInterval: 0 });
+    return new RedisStore({ client: redis.client(), prefix: `${redis.prefix}${name}:` });
+  }
+
+  /** A listening application on `driver` with `store`, and its graphql-ws URL. */
+  async function listen(
+    driver: GraphqlDriverKind,
+    store: SessionStore,
+    loader: true | SubscriptionSessionOptions = true,
+  ): Promise<{ app: INestApplication; url: string }> {
+    const app = await bootGraphqlApp(
+      driver,
+      {
+        imports: [SessionModule.forRoot({ secret: testSecret(), name: COOKIE, store })],
+        providers: [SessionResolver, SubscriptionResolver],
+      },
+      loader,
+    );
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return { app, url: `ws://127.0.0.1:${port}/graphql` };
+  }
+
   describe.each(WS_DRIVERS)('with %s', (driver) => {
     let app: INestApplication;
     let store: SessionStore;
     let url: string;
 
     beforeAll(async () => {
-      store = redis
-        ? new RedisStore({ client: redis.client(), prefix: `${redis.prefix}${driver}:` })
-        : new MemoryStore({ pruneInterval: 0 });
-      app = await bootGraphqlApp(
-        driver,
-        {
-          imports: [SessionModule.forRoot({ secret: testSecret(), name: COOKIE, store })],
-          providers: [SessionResolver, SubscriptionResolver],
-        },
-        true,
-      );
-      await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as AddressInfo;
-      url = `ws://127.0.0.1:${port}/graphql`;
+      store = newStore(driver);
+      ({ app, url } = await listen(driver, store));
     });
     afterAll(() => app.close());
     afterEach(() => jest.restoreAllMocks());
@@ -133,20 +151,7 @@ describe.each(['memory', 'redis'] as const)('GraphQL subscriptions on %s', (stor
     let url: string;
 
     beforeAll(async () => {
-      const store = redis
-        ? new RedisStore({ client: redis.client(), prefix: `${redis.prefix}${driver}-req:` })
-        : new MemoryStore({ pruneInterval: 0 });
-      app = await bootGraphqlApp(
-        driver,
-        {
-          imports: [SessionModule.forRoot({ secret: testSecret(), name: COOKIE, store })],
-          providers: [SessionResolver, SubscriptionResolver],
-        },
-        { requireSession: true },
-      );
-      await app.listen(0, '127.0.0.1');
-      const { port } = app.getHttpServer().address() as AddressInfo;
-      url = `ws://127.0.0.1:${port}/graphql`;
+      ({ app, url } = await listen(driver, newStore(`${driver}-req`), { requireSession: true }));
     });
     afterAll(() => app.close());
 
@@ -159,6 +164,48 @@ describe.each(['memory', 'redis'] as const)('GraphQL subscriptions on %s', (stor
       const cookie = cookiePair(login.res, COOKIE);
       const allowed = await subscribeOnce(url, 'subscription { whoami }', cookie);
       expect(allowed.result).toEqual({ data: { whoami: 'dee' } });
+    });
+  });
+
+  // Mercurius serves subscriptions through @fastify/websocket: the upgrade is a Fastify request,
+  // so the HTTP session middleware loads its session (no onConnect loader); the upgrade is
+  // hijacked, so nothing is committed.
+  describe('with mercurius (its own graphql-ws transport)', () => {
+    let app: INestApplication;
+    let store: SessionStore;
+    let url: string;
+
+    beforeAll(async () => {
+      store = newStore('mercurius');
+      ({ app, url } = await listen('mercurius', store));
+    });
+    afterAll(() => app.close());
+    afterEach(() => jest.restoreAllMocks());
+
+    it('sees the upgrade request session; writes nothing; refuses guarded ones without', async () => {
+      const login = await graphql(app, 'mutation { login(userId: "fay") }');
+      const cookie = cookiePair(login.res, COOKIE);
+      const before = await store.get(sessionIdOf(cookie));
+      const set = jest.spyOn(store, 'set');
+      const touch = jest.spyOn(store, 'touch');
+
+      const whoami = await subscribeOnce(url, 'subscription { whoami }', cookie);
+      expect(whoami.result).toEqual({ data: { whoami: 'fay' } });
+      expect(whoami.upgradeHeaders?.['set-cookie']).toBeUndefined();
+      const allowed = await subscribeOnce(url, 'subscription { secretFeed }', cookie);
+      expect(allowed.result).toEqual({ data: { secretFeed: 'for fay' } });
+
+      const anonymous = await subscribeOnce(url, 'subscription { mySessionId }');
+      // The HTTP middleware gave the upgrade a new session; it is never stored nor sent.
+      const anonymousId = anonymous.result?.data?.mySessionId as string;
+      expect(anonymous.upgradeHeaders?.['set-cookie']).toBeUndefined();
+      const refused = await subscribeOnce(url, 'subscription { secretFeed }');
+      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+
+      expect(set).not.toHaveBeenCalled();
+      expect(touch).not.toHaveBeenCalled();
+      expect(await store.get(anonymousId)).toBeFalsy();
+      expect(await store.get(sessionIdOf(cookie))).toEqual(before);
     });
   });
 });
