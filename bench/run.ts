@@ -9,14 +9,20 @@
  *
  * Options: `--quick` (one short round), `--rounds N`, `--duration S`, `--warmup S`,
  * `--scenarios S1-memory,S2-redis,...`, `--variants id,id,...`, `--no-cluster`,
- * `--no-memory`, `--out FILE` (default bench/RESULTS.md; `-` writes nothing),
- * `--cpu-prof DIR` (servers run with `node --cpu-prof`, profiles written to DIR).
+ * `--no-memory`, `--out FILE` (default bench/RESULTS.md; `-` writes nothing; the file's
+ * hand-written "Where the µs go" section, from its heading on, is kept),
+ * `--cells S2-memory:nest-ns-memory,S4-redis` (only these cells: `scenario:variant`, or a whole
+ * scenario; each cell's bare server of the same framework runs too, for the ratios),
+ * `--cpu-prof DIR` (servers run with `node --cpu-prof`, profiles written to DIR),
+ * `--heap-prof DIR` (allocation sampling of each server, garbage included: `.heapprofile` files
+ * in DIR, summarized by `heap-summary.js`),
+ * `--node-args "--trace-gc ..."` (extra Node flags for the servers, e.g. `--heap-prof`).
  */
 import autocannon from 'autocannon';
 import { fork, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import {
@@ -42,6 +48,34 @@ interface Options {
   memoryCount: number;
   out: string | undefined;
   cpuProf: string | undefined;
+  /** `--heap-prof DIR`: allocation sampling of each server (garbage included), written to DIR. */
+  heapProf: string | undefined;
+  /** `--cells`: scenario id → the variants to run (`undefined`: all of its variants). */
+  cells: Map<string, Set<string> | undefined> | undefined;
+  cellsText: string | undefined;
+  /** Extra Node flags for the server processes (`--node-args`). */
+  nodeArgs: string[];
+}
+
+/** Parses `--cells S1-memory:nest-ns-memory,S2-redis,...`. */
+function parseCells(text: string | undefined): Options['cells'] {
+  if (text === undefined) return undefined;
+  const cells = new Map<string, Set<string> | undefined>();
+  for (const item of text.split(',').filter(Boolean)) {
+    const [scenario, id] = item.split(':') as [string, string | undefined];
+    if (!SCENARIOS.some((s) => s.id === scenario))
+      throw new Error(`--cells: unknown scenario ${scenario}`);
+    if (id === undefined) {
+      cells.set(scenario, undefined);
+      continue;
+    }
+    variant(id);
+    if (cells.has(scenario) && cells.get(scenario) === undefined) continue;
+    const set = cells.get(scenario) ?? new Set<string>();
+    set.add(id);
+    cells.set(scenario, set);
+  }
+  return cells;
 }
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -67,6 +101,10 @@ function parseOptions(argv: string[]): Options {
     memoryCount: Number(value('--memory-count') ?? 100_000),
     out: out === '-' ? undefined : resolve(out),
     cpuProf: value('--cpu-prof'),
+    heapProf: value('--heap-prof'),
+    cells: parseCells(value('--cells')),
+    cellsText: value('--cells'),
+    nodeArgs: (value('--node-args') ?? '').split(' ').filter(Boolean),
   };
 }
 
@@ -172,27 +210,47 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 class ServerChild {
   port = 0;
   private waiting: ((m: ChildMessage) => void) | undefined;
+  /** What the server's `--trace-gc-nvp` lines said so far (see {@link GcCounts}). */
+  readonly gc: GcCounts = { scavenges: 0, markCompacts: 0, pauseMs: 0, allocated: 0 };
+  /** With `--cpu-prof`: the profile this server writes when it stops. */
+  profile: string | undefined;
 
   private constructor(
     readonly info: VariantInfo,
     readonly child: ChildProcess,
   ) {}
 
-  static async start(info: VariantInfo, redisArg: string, cpuProf?: string): Promise<ServerChild> {
-    const execArgv = cpuProf
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${cpuProf}`,
-          `--cpu-prof-name=${info.id}-${Date.now()}.cpuprofile`,
-        ]
-      : [];
+  static async start(
+    info: VariantInfo,
+    redisArg: string,
+    cpuProf: string | undefined,
+    nodeArgs: string[],
+    heapProf: string | undefined,
+  ): Promise<ServerChild> {
+    const profileName = `${info.id}-${Date.now()}.cpuprofile`;
+    const execArgv = [
+      ...(cpuProf
+        ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`, `--cpu-prof-name=${profileName}`]
+        : []),
+      // One line per GC (the runner counts them): kind, pause, bytes allocated since the last.
+      '--trace-gc-nvp',
+      ...nodeArgs,
+    ];
     const child = fork(join(__dirname, 'server.js'), [info.id, redisArg], {
       execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ...(heapProf
+          ? { BENCH_HEAP_PROFILE: join(heapProf, `${info.id}-${Date.now()}.heapprofile`) }
+          : {}),
+      },
     });
     children.add(child);
     const server = new ServerChild(info, child);
+    if (cpuProf) server.profile = join(cpuProf, profileName);
+    server.readGcTrace();
     child.on('message', (m: ChildMessage) => {
       const waiting = server.waiting;
       server.waiting = undefined;
@@ -204,6 +262,27 @@ class ServerChild {
     }
     server.port = first.port;
     return server;
+  }
+
+  /** Counts the child's `--trace-gc-nvp` lines; anything else it prints goes to our stderr. */
+  private readGcTrace(): void {
+    let rest = '';
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (text: string) => {
+      const lines = (rest + text).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const kind = / gc=(\w+)/.exec(line)?.[1];
+        if (kind === undefined) {
+          process.stderr.write(`${line}\n`);
+          continue;
+        }
+        if (kind === 's') this.gc.scavenges++;
+        else this.gc.markCompacts++;
+        this.gc.pauseMs += Number(/ pause=([\d.]+)/.exec(line)?.[1] ?? 0);
+        this.gc.allocated += Number(/ allocated=(\d+)/.exec(line)?.[1] ?? 0);
+      }
+    });
   }
 
   private next(timeout: number): Promise<ChildMessage> {
@@ -234,6 +313,11 @@ class ServerChild {
     if (child.exitCode !== null || child.signalCode !== null) {
       children.delete(child);
       return;
+    }
+    if (this.profile) {
+      // Beside the profile: how many requests it covers (profile-summary gives µs per request).
+      const { requests } = await this.stats();
+      writeFileSync(`${this.profile}.json`, JSON.stringify({ variant: this.info.id, requests }));
     }
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -345,6 +429,18 @@ interface Run {
   cpuPerRequest: number;
   maxRss: number;
   commands: Record<string, number>;
+  /** GCs during the measured run (from `--trace-gc-nvp`), and bytes allocated. */
+  gc: GcCounts;
+}
+
+/** Garbage collections and allocation, from the server's `--trace-gc-nvp` lines. */
+interface GcCounts {
+  scavenges: number;
+  /** Mark-compact and incremental marking steps (everything but scavenges). */
+  markCompacts: number;
+  pauseMs: number;
+  /** Bytes allocated (the sum of each GC's "allocated since the previous GC"). */
+  allocated: number;
 }
 
 function load(
@@ -373,8 +469,10 @@ async function measure(
 ): Promise<Run> {
   if (options.warmup > 0) await load(server.port, scenario, cookies, options.warmup);
   const before = await server.stats();
+  const gcBefore = { ...server.gc };
   const result = await load(server.port, scenario, cookies, options.duration);
   const after = await server.stats();
+  const gcAfter = { ...server.gc };
   const total = result.requests.total;
   // The commands the server's client sent (a script is one command, whatever it runs inside).
   const commands: Record<string, number> = {};
@@ -396,6 +494,12 @@ async function measure(
     cpuPerRequest: total > 0 ? (after.cpuMicros - before.cpuMicros) / total : NaN,
     maxRss: after.maxRss,
     commands,
+    gc: {
+      scavenges: gcAfter.scavenges - gcBefore.scavenges,
+      markCompacts: gcAfter.markCompacts - gcBefore.markCompacts,
+      pauseMs: gcAfter.pauseMs - gcBefore.pauseMs,
+      allocated: gcAfter.allocated - gcBefore.allocated,
+    },
   };
 }
 
@@ -421,6 +525,12 @@ interface Cell {
   p50: number;
   p99: number;
   cpuPerRequest: number;
+  /** Median of per-round CPU µs/req over the bare server's in the same round. */
+  cpuVsBare: number;
+  /** Scavenges and other GCs per 10,000 requests, GC pause µs per request. */
+  gcPer10k: { scavenges: number; markCompacts: number; pauseMicros: number };
+  /** Bytes allocated per request (GC trace: whole-run sum / requests). */
+  allocatedPerRequest: number;
   maxRss: number;
   commandsPerRequest: Record<string, number>;
   errors: number;
@@ -457,6 +567,13 @@ function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
         return o ? r.rps / o.rps : NaN;
       });
     const ratio = (other: string | undefined) => median(ratios(other));
+    const cpuVsBare = median(
+      list.map((r) => {
+        const o = byRound(bareOf(info), r.round);
+        return o ? r.cpuPerRequest / o.cpuPerRequest : NaN;
+      }),
+    );
+    const gcSum = (pick: (g: GcCounts) => number) => list.reduce((s, r) => s + pick(r.gc), 0);
     const bareRatios = ratios(bareOf(info)).filter((v) => !Number.isNaN(v));
     const total = list.reduce((s, r) => s + r.total, 0);
     const commands: Record<string, number> = {};
@@ -477,6 +594,13 @@ function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
       p50: median(list.map((r) => r.p50)),
       p99: median(list.map((r) => r.p99)),
       cpuPerRequest: median(list.map((r) => r.cpuPerRequest)),
+      cpuVsBare,
+      gcPer10k: {
+        scavenges: (gcSum((g) => g.scavenges) * 10_000) / total,
+        markCompacts: (gcSum((g) => g.markCompacts) * 10_000) / total,
+        pauseMicros: (gcSum((g) => g.pauseMs) * 1000) / total,
+      },
+      allocatedPerRequest: gcSum((g) => g.allocated) / total,
       maxRss: Math.max(...list.map((r) => r.maxRss)),
       commandsPerRequest: commands,
       errors: list.reduce((s, r) => s + r.errors + r.non2xx, 0),
@@ -510,12 +634,12 @@ function rangeText(c: Cell): string {
 
 function table(cells: Cell[]): string {
   const lines = [
-    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session (Fastify: × @fastify/session) | p50 ms | p99 ms | CPU µs/req | peak RSS MB | Redis cmds/req | errors |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session (Fastify: × @fastify/session) | p50 ms | p99 ms | CPU µs/req | CPU × bare | GC/10k req (scavenge + other) | alloc KB/req | peak RSS MB | Redis cmds/req | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const c of cells) {
     lines.push(
-      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
+      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${c.info.store === 'none' ? '–' : fmt(c.cpuVsBare, 2)} | ${fmt(c.gcPer10k.scavenges, 1)} + ${fmt(c.gcPer10k.markCompacts, 1)} | ${fmt(c.allocatedPerRequest / 1024, 1)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
     );
   }
   return lines.join('\n');
@@ -534,7 +658,7 @@ function targets(cells: Cell[], memory: Record<string, number> | undefined): Tar
   const ratio = (scenario: string, id: string, min: number, label: string) => {
     const c = cell(scenario, id);
     out.push({
-      text: `${label}: ${scenario} ${id} ≥ ${min.toFixed(2)} × bare Nest`,
+      text: `${label}: ${scenario} ${id} ≥ ${min.toFixed(2)} × bare`,
       met: c ? c.vsBare >= min : undefined,
       detail: c ? fmt(c.vsBare, 2) : 'not run',
     });
@@ -548,13 +672,32 @@ function targets(cells: Cell[], memory: Record<string, number> | undefined): Tar
       detail: c ? total.toFixed(2) : 'not run',
     });
   };
-  ratio('S1-memory', 'nest-ns-memory', 0.97, 'S1');
-  ratio('S2-memory', 'nest-ns-memory', 0.9, 'S2 memory');
-  ratio('S2-redis', 'nest-ns-redis', 0.8, 'S2 Redis');
+  const cpu = (scenario: string, id: string, max: number, label: string) => {
+    const c = cell(scenario, id);
+    out.push({
+      text: `${label}: ${scenario} ${id} server CPU/request ≤ ${max.toFixed(2)} × bare`,
+      met: c ? c.cpuVsBare <= max : undefined,
+      detail: c ? `${fmt(c.cpuVsBare, 2)} (${fmt(c.cpuPerRequest)} µs)` : 'not run',
+    });
+  };
+  // Issue 16: throughput share and CPU per request relative to bare, on Express and on Fastify.
+  const goals: [string, string, number, number, string][] = [
+    ['S1-memory', 'memory', 0.97, 1.03, 'S1'],
+    ['S2-memory', 'memory', 0.9, 1.1, 'S2 memory'],
+    ['S2-redis', 'redis', 0.85, 1.2, 'S2 Redis'],
+    ['S3-redis', 'redis', 0.8, 1.3, 'S3 Redis'],
+    ['S4-redis', 'redis', 0.8, 1.3, 'S4 Redis'],
+  ];
+  for (const framework of ['nest', 'fastify']) {
+    for (const [scenario, store, share, cpuMax, label] of goals) {
+      const id = `${framework}-ns-${store}`;
+      if (framework === 'fastify' && !cell(scenario, id)) continue;
+      ratio(scenario, id, share, label);
+      cpu(scenario, id, cpuMax, label);
+    }
+  }
   commands('S2-redis', 'nest-ns-redis', 1);
-  ratio('S3-redis', 'nest-ns-redis', 0.75, 'S3 Redis');
   commands('S3-redis', 'nest-ns-redis', 2);
-  ratio('S4-redis', 'nest-ns-redis', 0.8, 'S4 Redis');
   commands('S4-redis', 'nest-ns-redis', 1);
   // Fastify (issue 12): ahead of @fastify/session everywhere, the same share of bare as on Express.
   for (const c of cells) {
@@ -639,7 +782,7 @@ function report(
   return [
     '# nest-session benchmark results',
     '',
-    `Generated by \`npm run bench${options.quick ? ' -- --quick' : ''}\` on ${started.toISOString()}.`,
+    `Generated by \`npm run bench${options.quick ? ' -- --quick' : ''}${options.cellsText ? ` -- --cells ${options.cellsText}` : ''}\` on ${started.toISOString()} (load average ${startLoad} at the start, ${loadText()} at the end).`,
     '',
     `- Machine: ${machine()}`,
     `- Node ${process.version}; @nestjs/core ${versionOf('@nestjs/core')} on @nestjs/platform-express ${versionOf('@nestjs/platform-express')}; express ${versionOf('express')}`,
@@ -647,7 +790,7 @@ function report(
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
     `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
-    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
+    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests; CPU × bare: the median of per-round ratios to the bare server of the same framework (same round, back to back: steadier than req/s on a loaded machine). GC/10k req and alloc KB/req: from the server's `--trace-gc-nvp` lines (every server runs with it): scavenges and other collections per 10,000 requests, and the bytes V8 reports allocated between collections / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
     '',
     table(cells),
     '',
@@ -657,7 +800,7 @@ function report(
           '',
         ]
       : []),
-    '## Targets (issues 5 and 12)',
+    '## Targets (issues 5, 12 and 16)',
     '',
     '| target | result | value |',
     '|---|---|---|',
@@ -684,11 +827,45 @@ function memoryPerSession(count: number): Record<string, number> {
 
 // ---------------------------------------------------------------- main
 
+/** The hand-written analysis of the results file, from its heading on, kept across runs. */
+const ANALYSIS_HEADING = '## Where the µs go';
+
+function keptAnalysis(file: string): string {
+  let previous = '';
+  try {
+    previous = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const at = previous.indexOf(ANALYSIS_HEADING);
+  return at >= 0 ? `\n${previous.slice(at)}` : '';
+}
+
+const loadText = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+/** The machine's load average when the run started (others' work shows in it). */
+const startLoad = loadText();
+
+/**
+ * Whether `--cells` selects variant `id` of `scenario`: listed, or the bare server of the same
+ * framework as a listed one (the ratios need it).
+ */
+function inCells(cells: Options['cells'], scenario: string, id: string): boolean {
+  if (!cells) return true;
+  if (!cells.has(scenario)) return false;
+  const chosen = cells.get(scenario);
+  if (chosen === undefined || chosen.has(id)) return true;
+  return [...chosen].some((c) => bareOf(variant(c)) === id);
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = new Date();
   const t0 = Date.now();
   if (options.cpuProf) mkdirSync(options.cpuProf, { recursive: true });
+  if (options.heapProf) mkdirSync(options.heapProf, { recursive: true });
   const scenarios = SCENARIOS.filter(
     (s) => !options.scenarios || options.scenarios.includes(s.id),
   ).map((s) => ({
@@ -696,7 +873,8 @@ async function main(): Promise<void> {
     variants: s.variants.filter(
       (v) =>
         (!options.variants || options.variants.includes(v)) &&
-        (options.cluster || variant(v).store !== 'cluster'),
+        (options.cluster || variant(v).store !== 'cluster') &&
+        inCells(options.cells, s.id, v),
     ),
   }));
   for (const id of options.variants ?? []) variant(id);
@@ -746,7 +924,15 @@ async function main(): Promise<void> {
             : info.store === 'cluster'
               ? (redis?.cluster?.nodes.map((n) => n.port).join(',') ?? '')
               : '';
-        servers.push(await ServerChild.start(info, redisArg, options.cpuProf));
+        servers.push(
+          await ServerChild.start(
+            info,
+            redisArg,
+            options.cpuProf,
+            options.nodeArgs,
+            options.heapProf,
+          ),
+        );
       }
       const cookies = new Map<string, string[]>();
       for (const server of servers) {
@@ -791,7 +977,7 @@ async function main(): Promise<void> {
   console.log(text);
   console.error(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   if (options.out) {
-    writeFileSync(options.out, text);
+    writeFileSync(options.out, text + keptAnalysis(options.out));
     console.error(`wrote ${options.out}`);
   }
 }

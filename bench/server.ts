@@ -27,6 +27,8 @@ import express from 'express';
 import { Cluster, Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector';
 import { createRequire } from 'node:module';
 import { SessionModule } from '../lib';
 import { RedisStore } from '../lib/stores/redis/redis-store';
@@ -257,6 +259,9 @@ async function main(): Promise<void> {
     }
   }
 
+  let requests = 0;
+  server.on('request', () => requests++);
+  requestCount = () => requests;
   process.on('message', (message: { type?: string }) => {
     if (message?.type !== 'stats') return;
     const cpu = process.cpuUsage();
@@ -267,12 +272,49 @@ async function main(): Promise<void> {
       rss: memory.rss,
       maxRss: process.resourceUsage().maxRSS * 1024,
       heapUsed: memory.heapUsed,
+      requests,
       redisCommands: { ...sentCommands },
     });
   });
-  process.on('disconnect', () => process.exit(0));
+  const heapProfile = process.env.BENCH_HEAP_PROFILE;
+  const stopHeapProfile = heapProfile ? await startAllocationSampling(heapProfile) : undefined;
+  process.on('disconnect', () => {
+    if (stopHeapProfile) stopHeapProfile(() => process.exit(0));
+    else process.exit(0);
+  });
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
 }
+
+/**
+ * Allocation sampling of everything the server allocates from now on, garbage included (unlike
+ * `node --heap-prof`, which keeps only what is still alive when it stops): V8's sampling heap
+ * profiler with the objects later collected by scavenges and mark-compacts kept in the samples.
+ * Written to `file` (a `.heapprofile`, DevTools' format) when the server stops.
+ */
+async function startAllocationSampling(file: string): Promise<(done: () => void) => void> {
+  const session = new InspectorSession();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return (done) => {
+    void post('HeapProfiler.stopSampling')
+      .then((result) => {
+        writeFileSync(file, JSON.stringify((result as { profile: unknown }).profile));
+        writeFileSync(`${file}.json`, JSON.stringify({ requests: requestCount() }));
+      })
+      .finally(done);
+  };
+}
+
+let requestCount = () => 0;
 
 main().catch((err: unknown) => {
   send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -168,6 +168,8 @@ export type ChildMessage =
       rss: number;
       maxRss: number;
       heapUsed: number;
+      /** HTTP requests the server received since it started. */
+      requests: number;
       /** Redis commands the server's client sent so far, by name. */
       redisCommands: Record<string, number>;
     }

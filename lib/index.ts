@@ -36,6 +36,13 @@ export {
   type DestroyForUserOptions,
 } from './nest/session.service';
 export { RequireSession, OptionalSession } from './nest/require-session.decorator';
+/** GraphQL subscriptions over graphql-ws: the upgrade request's session, read in `onConnect`. */
+export {
+  subscriptionSessionLoader,
+  type GraphqlWsConnectContext,
+  type SessionEngineSource,
+  type SubscriptionSessionOptions,
+} from './nest/graphql-subscriptions';
 /** Flash messages, typed: `@Flash()` injects a {@link FlashBag}, `flashOf(req)` returns one. */
 export { Flash, flashOf, type FlashBag } from './nest/flash.decorator';
 export {
@@ -79,6 +86,8 @@ export type { SessionOptions } from './engine/session-options';
 export type { EncryptionKey, EncryptionOptions } from './engine/encryption';
 export {
   SESSION_EVENT_NAMES,
+  STORE_EXPIRED_EVENT,
+  type StoreExpiredEvent,
   type SessionEventMap,
   type SessionEventName,
   type SessionEventHooks,

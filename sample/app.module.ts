@@ -7,7 +7,9 @@ import { AuthModule } from './auth/auth.module';
 import { CartController } from './cart/cart.controller';
 import { CatalogService } from './cart/catalog';
 import { AppConfig, AppConfigModule } from './config/app-config';
+import { CartService } from './cart/cart.service';
 import { CounterController } from './counter/counter.controller';
+import { SampleGraphqlModule } from './graphql/sample-graphql.module';
 import { LiveModule } from './live/live.module';
 import { ProfileController } from './profile/profile.controller';
 import { REDIS_CLIENT, RedisModule } from './redis/redis.module';
@@ -45,8 +47,9 @@ export function sessionOptions(config: AppConfig, redis: Redis | null): SessionM
     AuthModule,
     WebModule,
     LiveModule,
+    SampleGraphqlModule,
   ],
   controllers: [ProfileController, CartController, CounterController, AdminController],
-  providers: [CatalogService],
+  providers: [CatalogService, CartService],
 })
 export class AppModule {}

@@ -11,7 +11,9 @@
  *   `FastifyRequest`, which reads the session on `request.raw` through the Fastify integration's
  *   accessors);
  * - `reply.request`: Mercurius, whatever the application's own context holds;
- * - `request`: a custom context naming it so.
+ * - `request`: a custom context naming it so;
+ * - `extra.request` (or `req.extra.request`, as Apollo wraps it): a subscription over graphql-ws,
+ *   whose upgrade request carries the session `subscriptionSessionLoader` read.
  * @internal
  */
 import type { ExecutionContext } from '@nestjs/common';
@@ -49,7 +51,13 @@ export function requestInGraphqlContext(gql: Bag | undefined): SessionRequest | 
   const reply = gql.reply;
   if (isObject(reply) && isRequest(reply.request)) return reply.request;
   if (isRequest(gql.request)) return gql.request;
-  return undefined;
+  return upgradeRequestOf(gql) ?? (isObject(gql.req) ? upgradeRequestOf(gql.req) : undefined);
+}
+
+/** The upgrade request in a graphql-ws context (`extra.request`), or `undefined`. */
+function upgradeRequestOf(wsContext: Bag): SessionRequest | undefined {
+  const extra = wsContext.extra;
+  return isObject(extra) && isRequest(extra.request) ? extra.request : undefined;
 }
 
 /** `GraphQLError` from the application's `graphql` (never loaded before a rejection). */

@@ -1,6 +1,7 @@
 import type { NodeCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
+import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../engine/session-events';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
@@ -105,11 +106,17 @@ function answer<T>(callback: NodeCallback<T> | undefined, run: () => T): Promise
  * number of sessions is bounded (`max`, least recently used evicted). Each `get` returns a fresh
  * object. Every method takes an optional callback and otherwise returns a promise.
  *
+ * A session that expires (found by the sweep or by a read) is reported with an `'expired'` event
+ * (`{ sessionId, userId }`, the user when the per-user index knew it), which the engine turns
+ * into its `expired` hook.
+ *
  * It lives in one process: use {@link RedisStore} when several instances serve the same users.
  */
 export class MemoryStore extends SessionStore {
   private readonly entries = new Map<string, Stored>();
   private readonly users = new Map<string, Set<string>>();
+  /** The user of each indexed session (for its `'expired'` event). */
+  private readonly owners = new Map<string, string>();
   private readonly revokedListeners = new Set<(sid: string) => void>();
   private readonly max: number;
   private readonly ttl: number;
@@ -174,6 +181,7 @@ export class MemoryStore extends SessionStore {
   override destroy(sid: string, callback: NodeCallback): void;
   override destroy(sid: string, callback?: NodeCallback) {
     return answer(callback, () => {
+      this.owners.delete(sid);
       if (this.entries.delete(sid)) for (const listener of this.revokedListeners) listener(sid);
     });
   }
@@ -268,6 +276,7 @@ export class MemoryStore extends SessionStore {
     return answer(callback, () => {
       this.entries.clear();
       this.users.clear();
+      this.owners.clear();
     });
   }
 
@@ -276,6 +285,7 @@ export class MemoryStore extends SessionStore {
     let ids = this.users.get(userId);
     if (!ids) this.users.set(userId, (ids = new Set()));
     ids.add(sid);
+    this.owners.set(sid, userId);
     return Promise.resolve();
   }
 
@@ -291,18 +301,19 @@ export class MemoryStore extends SessionStore {
   /** Removes expired sessions now. Returns how many were removed. */
   prune(): number {
     const now = Date.now();
-    let removed = 0;
+    const expired: string[] = [];
     for (const [sid, entry] of this.entries) {
       if (expiryOfStored(entry) <= now) {
         this.entries.delete(sid);
-        removed++;
+        expired.push(sid);
       }
     }
+    for (const sid of expired) this.reportExpired(sid);
     for (const [userId, ids] of this.users) {
       for (const sid of ids) if (!this.entries.has(sid)) ids.delete(sid);
       if (ids.size === 0) this.users.delete(userId);
     }
-    return removed;
+    return expired.length;
   }
 
   /** Stops the sweep timer. The sessions stay readable. */
@@ -316,9 +327,20 @@ export class MemoryStore extends SessionStore {
     if (entry === undefined) return undefined;
     if (expiryOfStored(entry) <= Date.now()) {
       this.entries.delete(sid);
+      this.reportExpired(sid);
       return undefined;
     }
     return entry;
+  }
+
+  /** Emits `'expired'` for a session that expired (on the next tick: never inside a method). */
+  private reportExpired(sid: string): void {
+    const userId = this.owners.get(sid);
+    if (userId !== undefined) this.owners.delete(sid);
+    if (this.listenerCount(STORE_EXPIRED_EVENT) === 0) return;
+    const event: StoreExpiredEvent =
+      userId === undefined ? { sessionId: sid } : { sessionId: sid, userId };
+    process.nextTick(() => this.emit(STORE_EXPIRED_EVENT, event));
   }
 
   private write(sid: string, json: string, session: SessionRecord): void {
@@ -327,7 +349,10 @@ export class MemoryStore extends SessionStore {
     this.entries.set(sid, statedExpiry(json) === expiresAt ? json : { json, expiresAt });
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (!oldest.done) {
+        this.entries.delete(oldest.value);
+        this.owners.delete(oldest.value);
+      }
     }
   }
 

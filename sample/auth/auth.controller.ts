@@ -9,10 +9,10 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request } from 'express';
-import { RequireSession, SessionId, SessionService, type SessionRequest } from '../../lib';
+import { RequireSession, SessionId, SessionService } from '../../lib';
 import { CurrentUser } from './current-user';
 import { LocalAuthGuard } from './local-auth.guard';
-import { passportRequest } from './passport-request';
+import { logOut } from './passport-request';
 import { type User, UsersService } from './users.service';
 
 @Controller('auth')
@@ -34,12 +34,9 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   async logout(@Req() req: Request): Promise<{ signedOut: true }> {
-    await new Promise<void>((resolve, reject) =>
-      passportRequest(req).logout((err: unknown) => (err ? reject(err) : resolve())),
-    );
-    // passport replaced the session on logout (regenerate): destroy the current one. The
-    // module then clears the browser's cookie itself (an expired Set-Cookie).
-    await (req as Request & SessionRequest).session?.destroy();
+    // passport replaces the session on logout (regenerate), then the new one is destroyed: the
+    // module clears the browser's cookie itself (an expired Set-Cookie).
+    await logOut(req);
     return { signedOut: true };
   }
 

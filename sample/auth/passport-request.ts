@@ -1,8 +1,9 @@
 import type { Request } from 'express';
+import type { SessionRequest } from '../../lib';
 import type { User } from './users.service';
 
 /** A request as a handler sees it: Express's, or Fastify's (which keeps the Node one as `raw`). */
-type AnyRequest = Request | { raw?: Request; user?: unknown };
+export type AnyRequest = Request | { raw?: Request; user?: unknown };
 
 /**
  * The request passport's middleware (`passport.initialize()`, `passport.session()`) worked on.
@@ -20,4 +21,23 @@ export function passportRequest(req: AnyRequest): Request {
  */
 export function userOf(req: AnyRequest): User | undefined {
   return ((req as { user?: unknown }).user ?? passportRequest(req).user) as User | undefined;
+}
+
+/** Signs `user` in with passport's `req.logIn`: passport 0.7 regenerates the session (new id). */
+export function logIn(req: AnyRequest, user: User): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    passportRequest(req).logIn(user, (err: unknown) => (err ? reject(err) : resolve())),
+  );
+}
+
+/**
+ * Signs out: passport's `req.logout` (which regenerates the session), then destroys the session
+ * it left, so that no session remains (the module clears the browser's cookie).
+ */
+export async function logOut(req: AnyRequest): Promise<void> {
+  const raw = passportRequest(req);
+  await new Promise<void>((resolve, reject) =>
+    raw.logout((err: unknown) => (err ? reject(err) : resolve())),
+  );
+  await (raw as Request & SessionRequest).session?.destroy();
 }

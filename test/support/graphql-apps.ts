@@ -7,6 +7,7 @@
 import type { DynamicModule, INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request, { type Response } from 'supertest';
+import { type SubscriptionSessionOptions, subscriptionSessionLoader } from '../../lib';
 import { createAppOn, type HttpAdapterKind, initApp } from './http-adapters';
 
 export type GraphqlDriverKind = 'apollo-express' | 'apollo-fastify' | 'mercurius';
@@ -22,7 +23,10 @@ export function adapterOf(driver: GraphqlDriverKind): HttpAdapterKind {
 }
 
 /** `GraphQLModule.forRoot(...)` for `driver`, with subscriptions over graphql-ws when asked. */
-export function graphqlModuleFor(driver: GraphqlDriverKind, subscriptions = false): DynamicModule {
+export function graphqlModuleFor(
+  driver: GraphqlDriverKind,
+  subscriptions: boolean | SubscriptionSessionOptions = false,
+): DynamicModule {
   // Required here, as an application imports them: the suites never load an unused driver.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { GraphQLModule } = require('@nestjs/graphql') as typeof import('@nestjs/graphql');
@@ -36,16 +40,27 @@ export function graphqlModuleFor(driver: GraphqlDriverKind, subscriptions = fals
       // refuses without --experimental-vm-modules; the cache of parsed queries has no part in
       // sessions. Applications (and the sample) keep the default.
       cache: false,
-      subscription: subscriptions,
+      subscription: subscriptions !== false,
     });
   }
   const { ApolloDriver } = require('@nestjs/apollo') as typeof import('@nestjs/apollo');
+  const { ModuleRef } = require('@nestjs/core') as typeof import('@nestjs/core');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return GraphQLModule.forRoot({
+  if (!subscriptions) {
+    return GraphQLModule.forRoot({ driver: ApolloDriver, autoSchemaFile: true, playground: false });
+  }
+  // graphql-ws reads the upgrade request's session in onConnect (the README's configuration).
+  const loaderOptions = subscriptions === true ? {} : subscriptions;
+  return GraphQLModule.forRootAsync({
     driver: ApolloDriver,
-    autoSchemaFile: true,
-    playground: false,
-    ...(subscriptions ? { subscriptions: { 'graphql-ws': true } } : {}),
+    inject: [ModuleRef],
+    useFactory: (moduleRef: InstanceType<typeof ModuleRef>) => ({
+      autoSchemaFile: true,
+      playground: false,
+      subscriptions: {
+        'graphql-ws': { onConnect: subscriptionSessionLoader(moduleRef, loaderOptions) },
+      },
+    }),
   });
 }
 
@@ -53,7 +68,7 @@ export function graphqlModuleFor(driver: GraphqlDriverKind, subscriptions = fals
 export async function bootGraphqlApp(
   driver: GraphqlDriverKind,
   metadata: ModuleMetadata,
-  subscriptions = false,
+  subscriptions: boolean | SubscriptionSessionOptions = false,
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     ...metadata,

@@ -4,7 +4,7 @@
  * guard operations (`@RequireSession` on a handler and on a resolver class, `@OptionalSession`
  * with the guard global). They reach the request only through the GraphQL context (`req`).
  */
-import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import {
   OptionalSession,
   type RequestSession,
@@ -100,5 +100,30 @@ export class GloballyGuardedResolver {
   visitAnonymously(@Session() session: RequestSession): number {
     session.visits = (session.visits ?? 0) + 1;
     return session.visits;
+  }
+}
+
+/** One event, then the end: enough for a subscription to show what its resolver saw. */
+async function* once<T>(payload: T): AsyncGenerator<T> {
+  yield payload;
+}
+
+/** Subscriptions over graphql-ws: they see the session of the connection's upgrade request. */
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => String, { nullable: true })
+  whoami(@Session('userId') userId: SessionValue<'userId'>): AsyncGenerator<unknown> {
+    return once({ whoami: userId ?? null });
+  }
+
+  @Subscription(() => String, { nullable: true })
+  mySessionId(@SessionId() id: string | undefined): AsyncGenerator<unknown> {
+    return once({ mySessionId: id ?? null });
+  }
+
+  @Subscription(() => String)
+  @RequireSession('userId')
+  secretFeed(@Session('userId') userId: SessionValue<'userId'>): AsyncGenerator<unknown> {
+    return once({ secretFeed: `for ${userId}` });
   }
 }

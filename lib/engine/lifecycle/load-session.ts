@@ -3,6 +3,7 @@ import { isSecureRequest } from '../secure-request';
 import { type RequestSession, inflateSession } from '../session';
 import type { SessionRecord } from '../session-data';
 import { snapshotKeys } from '../session-patch';
+import { sessionUser } from '../session-user';
 import { StoreTimeoutError, callStore } from '../store/store-call';
 import type { ReadRefresh } from '../store/store-like';
 import { touchMargin } from './decisions';
@@ -138,10 +139,40 @@ function inflateOrDiscard<Res>(
     usable = !o.maxSize || Buffer.byteLength(hash) <= o.maxSize;
   }
   if (usable) return inflate(context, data, hash as string);
+  if (hasExpired(data, o.absoluteTimeout)) reportExpired(context, sid, data);
   callStore(o.store, 'destroy', [sid], o.storeTimeout, (e) => {
     if (e) context.reportLate(e);
   });
   context.generateSession();
+}
+
+/**
+ * Whether a discarded record was discarded because it expired: its cookie's `expires` has passed,
+ * or it is older than `absoluteTimeout`. (Only on the discard path: a usable record costs nothing.)
+ */
+function hasExpired(data: SessionRecord, absoluteTimeout: number | undefined): boolean {
+  if (!isRecord(data.cookie)) return false;
+  const now = Date.now();
+  const { expires, createdAt } = data.cookie as { expires?: unknown; createdAt?: unknown };
+  if (typeof expires === 'string' || typeof expires === 'number') {
+    if (new Date(expires).getTime() <= now) return true;
+  }
+  return (
+    Boolean(absoluteTimeout) &&
+    typeof createdAt === 'number' &&
+    now - createdAt >= (absoluteTimeout as number)
+  );
+}
+
+/** The `expired` event of a record this request found expired (with its user, if `userKey`). */
+function reportExpired<Res>(context: RequestContext<Res>, sid: string, data: SessionRecord): void {
+  const userKey = context.engine.options.userKey;
+  context.engine.emit('expired', {
+    sessionId: sid,
+    userId: userKey ? sessionUser(userKey, data) : undefined,
+    source: 'load',
+    req: context.req,
+  });
 }
 
 /** Builds `req.session` from the record and records it as the request's original state. */

@@ -3,8 +3,9 @@ import { BoundedMap } from '../bounded-map';
 import { installFlash } from '../flash';
 import type { CookieOptions } from '../cookie';
 import { SESSION_STATE } from '../request-state';
+import { EncryptedStore } from '../store/encrypted-store';
 import type { SessionRequest } from '../session';
-import type { SessionEventMap, SessionEventName } from '../session-events';
+import { type SessionEventMap, type SessionEventName, forwardStoreExpiry } from '../session-events';
 import type { ResolvedSessionOptions } from '../session-options';
 import { type SecretKey, prepareKey } from '../signature';
 import { SignedCookieTransport } from '../transport/cookie-transport';
@@ -105,6 +106,7 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
     store.on('connect', () => {
       this.storeReady = true;
     });
+    forwardStoreExpiry(store, store instanceof EncryptedStore, (e) => this.emit('expired', e));
     this.storeImplementsTouch = typeof store.touch === 'function';
     this.keys = options.secrets?.map(prepareKey);
     this.idTransport = transports.id;
@@ -143,7 +145,8 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
     try {
       hook(event);
     } catch (err) {
-      if (this.options.onError) this.options.onError(err, event.req);
+      // `onError` takes a request: an event reported by the store (no request) is logged.
+      if (this.options.onError && event.req) this.options.onError(err, event.req);
       else console.error(`nest-session: the ${name} event hook threw:`, err);
     }
   }

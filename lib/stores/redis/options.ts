@@ -74,6 +74,26 @@ export interface RedisStoreOptions {
    * that is shorter); must be below `timeout`.
    */
   waitTimeout?: number;
+  /**
+   * Report sessions that expire in Redis as `'expired'` events (the module's `expired` hook and
+   * `session.expired`), from Redis keyspace notifications: the store subscribes to
+   * `__keyevent@<db>__:expired` on its own connection (on a Cluster, one per node), and each
+   * expiry is reported by exactly one store sharing this Redis (a `SET NX` claim per session).
+   * - `'configure'`: the store turns the notifications on itself, with `CONFIG SET
+   *   notify-keyspace-events` (adding `Ex` to what is set), on every node, again after a
+   *   reconnect (a restarted server forgets it). Managed services that forbid `CONFIG` need:
+   * - `'preconfigured'`: the server already has `notify-keyspace-events` including `E` and `x`
+   *   (or `A`); the store only subscribes (and warns when `CONFIG GET` shows it is not set).
+   * Default `false`: no subscription, no extra key.
+   */
+  expiryEvents?: false | 'configure' | 'preconfigured';
+  /**
+   * Key prefix of the expiry bookkeeping (with `expiryEvents`): `<expiryPrefix>claim:<id>` (the
+   * claim, 5 minutes) and `<expiryPrefix>owner:<id>` (the session's user, written with the
+   * per-user index, living an hour longer than the session). Default: `prefix` without its
+   * trailing colon plus `-expiry:` (`'sess-expiry:'`); it must not start with `prefix`.
+   */
+  expiryPrefix?: string;
 }
 
 /** A session as {@link RedisStore.all} returns it: the stored record plus its `id`. */
@@ -102,6 +122,8 @@ export interface ResolvedRedisStoreOptions {
   readonly waitTimeout: number;
   /** `watchSentinels` is not `false`. */
   readonly watchSentinels: boolean;
+  readonly expiryEvents: false | 'configure' | 'preconfigured';
+  readonly expiryPrefix: string;
 }
 
 /** Validates the options (a TypeError naming the option) and applies the defaults. @internal */
@@ -165,6 +187,24 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
   if (o.watchSentinels !== undefined && typeof o.watchSentinels !== 'boolean') {
     throw new TypeError('RedisStore option watchSentinels must be a boolean');
   }
+  const expiryEvents = o.expiryEvents ?? false;
+  if (expiryEvents !== false && expiryEvents !== 'configure' && expiryEvents !== 'preconfigured') {
+    throw new TypeError(
+      "RedisStore option expiryEvents must be false, 'configure' or 'preconfigured'",
+    );
+  }
+  if (o.expiryPrefix !== undefined && typeof o.expiryPrefix !== 'string') {
+    throw new TypeError('RedisStore option expiryPrefix must be a string');
+  }
+  const expiryPrefix = o.expiryPrefix ?? `${prefix.replace(/:$/, '')}-expiry:`;
+  if (expiryPrefix.startsWith(prefix) || expiryPrefix === userPrefix) {
+    throw new TypeError(
+      'RedisStore option expiryPrefix must not start with prefix nor equal userPrefix',
+    );
+  }
+  if (expiryEvents && typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
+    throw new TypeError('RedisStore option expiryEvents needs an ioredis client (duplicate())');
+  }
   return {
     client: client as RedisClientLike,
     prefix,
@@ -179,5 +219,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     waitReplicas,
     waitTimeout,
     watchSentinels: o.watchSentinels !== false,
+    expiryEvents,
+    expiryPrefix,
   };
 }

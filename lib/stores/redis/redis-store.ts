@@ -4,11 +4,14 @@ import type { SessionRecord } from '../../engine/session-data';
 import type { SessionPatch } from '../../engine/session-patch';
 import { ownOperationBound, type StoreMethod } from '../../engine/store/store-call';
 import type { ReadRefresh, RevocationSubscription } from '../../engine/store/store-like';
+import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../../engine/session-events';
 import { SessionStore } from '../session-store';
 import { answerWith, settle } from './answers';
 import { listIds, readAll, removeAll } from './bulk';
 import { type Answer, type Issue, RedisCommandCore } from './command-core';
 import { RedisStoreError, messageOf } from './errors';
+import { claimExpiry, recordOwner } from './expiry-claims';
+import { RedisExpiryListener } from './expiry-events';
 import { SentinelFailoverGuard, sentinelSettingsOf } from './failover-guard';
 import {
   type RedisStoreOptions,
@@ -60,6 +63,10 @@ const SINGLE_COMMAND: ReadonlySet<StoreMethod> = new Set([
  *   the bad key is deleted (best effort) and a `'warning'` event carries an Error describing it
  *   (without a `'warning'` listener it goes to `process.emitWarning`).
  *
+ * - Expiry events (`expiryEvents`): sessions Redis expires are reported as `'expired'` events
+ *   (`{ sessionId, userId }`), from keyspace notifications on a subscriber connection per server,
+ *   by exactly one of the stores sharing the Redis (see `expiry-events.ts`, `expiry-claims.ts`).
+ *
  * It does not forward the client's connection events as `'connect'`/`'disconnect'`: the session
  * engine would then skip session handling altogether (express-session behaviour), silently
  * dropping sessions, where a failed operation gives a clear error instead.
@@ -91,6 +98,12 @@ export class RedisStore extends SessionStore {
   readonly waitReplicas: number;
   /** Milliseconds `WAIT` may take. */
   readonly waitTimeout: number;
+  /** Whether (and how) expired sessions are reported as `'expired'` events (see the option). */
+  readonly expiryEvents: false | 'configure' | 'preconfigured';
+  /** Key prefix of the expiry claims and owner records. */
+  readonly expiryPrefix: string;
+  /** The keyspace-notification subscription, with `expiryEvents`. */
+  private readonly expiryListener: RedisExpiryListener | undefined;
   /** Follows Sentinel failovers (a Sentinel client with `watchSentinels`). */
   private readonly failoverGuard: SentinelFailoverGuard | undefined;
   /** Sends the commands (timeout, batching, `WAIT`, failover hold). */
@@ -116,6 +129,8 @@ export class RedisStore extends SessionStore {
     this.batchWrites = o.batchWrites;
     this.waitReplicas = o.waitReplicas;
     this.waitTimeout = o.waitTimeout;
+    this.expiryEvents = o.expiryEvents;
+    this.expiryPrefix = o.expiryPrefix;
     const sentinel = o.watchSentinels ? sentinelSettingsOf(o.client) : undefined;
     this.failoverGuard =
       sentinel &&
@@ -142,6 +157,14 @@ export class RedisStore extends SessionStore {
       client: this.client,
       core: this.core,
     };
+    this.expiryListener =
+      o.expiryEvents === false
+        ? undefined
+        : new RedisExpiryListener(
+            { ...o, mode: o.expiryEvents },
+            (sid) => this.reportExpired(sid),
+            (message) => this.warn(message),
+          );
     this.revocations = new RedisRevocations(o.client, this.prefix, (m) => this.warn(m));
   }
 
@@ -303,7 +326,12 @@ export class RedisStore extends SessionStore {
    * `EXPIRE` that only ever extends the set to the session's TTL).
    */
   override addUserSession(userId: string, sid: string, session: SessionRecord): Promise<void> {
-    return addUserSession(this.core, this, userId, sid, session);
+    const indexed = addUserSession(this.core, this, userId, sid, session);
+    if (!this.expiryListener) return indexed;
+    // With expiry events, also who owns the session, for its `'expired'` event (one more SET).
+    return Promise.all([indexed, recordOwner(this.core, this, userId, sid, session)]).then(
+      () => undefined,
+    );
   }
 
   /**
@@ -315,11 +343,12 @@ export class RedisStore extends SessionStore {
   }
 
   /**
-   * Releases what the store created: the Sentinel event subscriptions, if any (the client is
-   * yours, and stays open).
+   * Releases what the store created: the Sentinel event subscriptions and the expiry-event
+   * subscriptions, if any (the client is yours, and stays open).
    */
   override close(): void {
     this.failoverGuard?.close();
+    this.expiryListener?.close();
     this.revocations.close();
   }
 
@@ -410,6 +439,27 @@ export class RedisStore extends SessionStore {
     // The stored cookie's `expires` is not checked: Redis's TTL is what expires a session (a
     // record touched by connect-redis has a stale `expires`).
     done(null, session);
+  }
+
+  /**
+   * A session key expired in Redis: emits `'expired'` if this store is the first sharing this
+   * Redis to claim it (so one instance reports each expiry), with the recorded user.
+   */
+  private reportExpired(sid: string): void {
+    claimExpiry(this.core, this, sid).then(
+      (claim) => {
+        if (!claim) return;
+        const event: StoreExpiredEvent =
+          claim.userId === undefined
+            ? { sessionId: sid }
+            : { sessionId: sid, userId: claim.userId };
+        this.emit(STORE_EXPIRED_EVENT, event);
+      },
+      (err: unknown) =>
+        this.warn(
+          `the expiry of session ${sid} could not be claimed (${messageOf(err)}); not reported`,
+        ),
+    );
   }
 
   /** Best-effort removal of an unusable record, reported as a `'warning'`. */

@@ -18,9 +18,12 @@ import { endStrict } from './response-strict';
  * response but its last byte, finish it when the store answered).
  */
 export class NodeResponseHost implements SessionHost<ServerResponse> {
-  /** Sets `req.sessionStore` and the engine's state symbol. */
+  /**
+   * Sets `req.sessionStore` (unless the request already inherits this store: see the Nest
+   * module's Express install) and the engine's state symbol.
+   */
   expose(req: SessionRequest, store: StoreLike, state: object): void {
-    req.sessionStore = store;
+    if (req.sessionStore !== store) req.sessionStore = store;
     (req as { [SESSION_STATE]?: object })[SESSION_STATE] = state;
   }
 
