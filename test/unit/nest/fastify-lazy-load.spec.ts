@@ -19,7 +19,9 @@ jest.mock('@nestjs/platform-fastify', () => {
   loaded.push('@nestjs/platform-fastify');
   throw new Error('@nestjs/platform-fastify was loaded');
 });
-// The WebSocket packages too: an application without gateways never loads them.
+// The WebSocket packages too: nest-session never requires them outside its subpaths. (Nest's own
+// `@nestjs/core` requires `@nestjs/websockets/socket-module` at load whenever the package is
+// installed, through its optionalRequire: that subpath is not mocked here, and that load is Nest's.)
 jest.mock('@nestjs/websockets', () => {
   loaded.push('@nestjs/websockets');
   throw new Error('@nestjs/websockets was loaded');
