@@ -60,6 +60,15 @@ export interface RedisSentinelHandle {
    * 10–20 s later, and that is when the writes it took meanwhile are discarded).
    */
   settled(timeoutMs?: number): Promise<void>;
+  /**
+   * Cuts every replica off the primary's replication stream, so that the writes the primary
+   * acknowledges next reach no replica: what a replica reading its stream late on a starved CPU
+   * does to a failover, made deterministic. Each replica is given a wrong `masterauth` and its
+   * link is killed on the primary (it then fails to reconnect: the primary has no password);
+   * resolves once every replica reports its link down. `reattach()` clears `masterauth` on every
+   * data node (so the replicas reconnect to whichever node is the primary by then).
+   */
+  detachReplicas(): Promise<{ reattach(): Promise<void> }>;
   /** Disconnects the clients and kills every process. */
   stop(): Promise<void>;
 }
@@ -251,6 +260,25 @@ export async function startRedisSentinel(
         },
         timeoutMs,
       );
+    },
+    async detachReplicas() {
+      const { primary, replicas } = await roles();
+      for (const port of replicas) {
+        await plain(port).call('CONFIG', 'SET', 'masterauth', 'not-the-password');
+      }
+      await plain(primary).call('CLIENT', 'KILL', 'TYPE', 'replica');
+      for (const port of replicas) {
+        await waitFor(`the replica on ${port} to lose its link`, async () =>
+          /master_link_status:down/.test(await plain(port).info('replication')),
+        );
+      }
+      return {
+        async reattach() {
+          for (const port of data.keys()) {
+            await plain(port).call('CONFIG', 'SET', 'masterauth', '');
+          }
+        },
+      };
     },
     stop: stopAll,
   };

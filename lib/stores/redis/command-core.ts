@@ -1,6 +1,7 @@
 import { type Deadline, DeadlineQueue } from './deadline-queue';
 import { RedisStoreError, messageOf } from './errors';
 import type { SentinelFailoverGuard } from './failover-guard';
+import type { Replay } from './recent-writes';
 import type { RedisClientLike, RedisCommands, RedisPipeline } from './redis-client';
 import { WriteBatcher } from './write-batching';
 
@@ -48,6 +49,11 @@ export class RedisCommandCore {
   private readonly waitReplicas: number;
   private readonly waitTimeout: number;
   private readonly guard: SentinelFailoverGuard | undefined;
+  /**
+   * Whether the writes should {@link RedisCommandCore.remember} their replays: a failover guard
+   * that replays, and no `waitReplicas` (a write a replica confirmed survives the failover).
+   */
+  readonly replays: boolean;
 
   constructor(settings: CommandCoreSettings) {
     this.client = settings.client;
@@ -57,6 +63,17 @@ export class RedisCommandCore {
     this.waitReplicas = settings.waitReplicas;
     this.waitTimeout = settings.waitTimeout;
     this.guard = settings.failoverGuard;
+    this.replays = this.guard?.remembers === true && this.waitReplicas === 0;
+  }
+
+  /** An acknowledged write, to be sent again after a Sentinel failover (when {@link replays}). */
+  remember(replay: Replay): void {
+    this.guard?.remember(replay);
+  }
+
+  /** Whether a Sentinel failover is under way or just ended (a destroy leaves a tombstone). */
+  get inFailover(): boolean {
+    return this.guard?.inFailover === true;
   }
 
   /**
@@ -84,7 +101,17 @@ export class RedisCommandCore {
       return;
     }
     if (!WRITE_OPERATIONS.has(operation)) {
-      this.send(operation, issue, done, deadline);
+      if (guard === undefined || !guard.holdingReads) {
+        this.send(operation, issue, done, deadline);
+        return;
+      }
+      // On the new primary before the replays: a read would see what they restore missing.
+      const read = (): void => {
+        if (deadline?.settled) return;
+        if (guard.holdingReads) return guard.defer(read);
+        this.send(operation, issue, done, deadline);
+      };
+      read();
       return;
     }
     const confirmed = this.waitReplicas > 0 ? this.replicated(operation, issue) : issue;

@@ -1,4 +1,8 @@
 import { isIP } from 'node:net';
+import { RecentWrites, type Replay, runReplays } from './recent-writes';
+
+/** How long after a failover a destroy also leaves a tombstone (see {@link SentinelFailoverGuard.inFailover}). */
+const TOMBSTONE_PERIOD_MS = 30_000;
 
 /**
  * Keeps a Sentinel-configured client's writes on the current primary across a failover.
@@ -11,7 +15,7 @@ import { isIP } from 'node:net';
  *
  * 1. It subscribes to every sentinel's events. When one of them starts a failover of our master
  *    (`+try-failover`, `+failover-state-send-slaveof-noone`), writes are **held** (not sent);
- *    reads go on.
+ *    reads go on (until the switch, with `replay`: see {@link SentinelFailoverGuard.holdingReads}).
  * 2. On `+switch-master` it reconnects the client (ioredis asks the sentinels for the primary
  *    again) and releases the held writes only once the connection is verified to be the announced
  *    primary and `ROLE` says `master`; a lagging sentinel that still names the old primary makes
@@ -20,10 +24,20 @@ import { isIP } from 'node:net';
  *    did not happen, so it is held and sent again after the same reconnect-and-verify.
  * 4. A failover that aborts (`-failover-abort-*`) releases the writes; so does `maxHoldMs`
  *    without news (with a warning), so a lost event cannot stall writes for good.
+ * 5. Redis replicates asynchronously: the writes the old primary acknowledged in its last
+ *    moments (those in flight when the failover started, or all of them for a replica that read
+ *    its stream late) can be missing on the promoted replica. With `replay`, the guard remembers
+ *    the writes acknowledged in the last `windowMs` ({@link RecentWrites}), and once the new
+ *    primary is verified it sends those acknowledged within `windowMs` before the failover
+ *    started (before the connection dropped, for a primary that died) again, before the held
+ *    writes. Each replay writes only where the new primary shows the write missing and nothing
+ *    written since (see `write-replays.ts`), so several instances replaying at once never undo
+ *    each other's newer writes.
  *
  * A held write is still bounded by the store's `timeout`: it fails with a clear error (503) when
- * the failover takes longer, and is then never sent. Asynchronous replication can still lose a
- * write acknowledged just before the switch; `waitReplicas` closes that gap.
+ * the failover takes longer, and is then never sent. A write acknowledged earlier than the replay
+ * window before the failover, and still not replicated, is not recovered; `waitReplicas` closes
+ * that gap entirely.
  */
 export class SentinelFailoverGuard {
   /** Re-issues of the writes held back, in arrival order. */
@@ -38,19 +52,34 @@ export class SentinelFailoverGuard {
   private verifyTimer: NodeJS.Timeout | undefined;
   private readonly subscribers: SentinelSubscriber[] = [];
   private closed = false;
+  /** The writes acknowledged lately (with the `replay` setting). */
+  private readonly recent: RecentWrites | undefined;
+  /** Whether the data connection is up (between its `ready` and its `close`). */
+  private up = false;
+  /** When the data connection last dropped. */
+  private downSince = 0;
+  /** The moment the writes to replay are counted back from (see step 5). */
+  private anchor = 0;
+  /** When the last failover ended (writes released after a verified switch). */
+  private endedAt = -Infinity;
 
   /**
    * @param client the store's client (an ioredis `Redis` with `sentinels` and `name`)
    * @param sentinel its Sentinel settings (from {@link sentinelSettingsOf})
    * @param warn reports what the guard did (failover seen, writes released on timeout, …)
    * @param maxHoldMs the longest writes are held without a switch or an abort
+   * @param replay how far back acknowledged writes are sent again after a switch (step 5);
+   *   `undefined`: never
    */
   constructor(
     private readonly client: SentinelClient,
     private readonly sentinel: SentinelSettings,
     private readonly warn: (message: string) => void,
     private readonly maxHoldMs: number,
+    replay?: { windowMs: number; maxWrites: number },
   ) {
+    this.recent = replay && new RecentWrites(replay.windowMs, replay.maxWrites);
+    this.up = client.status === 'ready';
     sentinel.sentinels.forEach((address, index) => {
       // A plain connection to the sentinel, made from the client's own class and settings with
       // everything that only makes sense for the data connection reset.
@@ -90,7 +119,13 @@ export class SentinelFailoverGuard {
       this.subscribers.push(sub);
     });
     client.on('ready', () => {
+      this.up = true;
       if (this.switching) void this.verify();
+    });
+    client.on('close', () => {
+      if (!this.up) return;
+      this.up = false;
+      this.downSince = Date.now();
     });
     // The app closed the client for good (quit/disconnect): nothing left to guard.
     client.on('end', () => this.close());
@@ -99,6 +134,33 @@ export class SentinelFailoverGuard {
   /** Whether writes are being held now. */
   get holding(): boolean {
     return this.failingOver.size > 0 || this.switching;
+  }
+
+  /**
+   * Whether reads are held too: from the primary's switch until the replays (step 5) are done,
+   * since a read on the new primary before them would miss the writes they restore (and a
+   * request would then build on it). Reads go on while the old primary is still in place.
+   */
+  get holdingReads(): boolean {
+    return this.switching && this.recent !== undefined;
+  }
+
+  /** Whether acknowledged writes are remembered for a replay (the `replay` setting). */
+  get remembers(): boolean {
+    return this.recent !== undefined;
+  }
+
+  /**
+   * Whether a failover is under way or ended less than 30 s ago: a destroy then also leaves a
+   * tombstone, so that another instance's replay of the session's creation cannot bring it back.
+   */
+  get inFailover(): boolean {
+    return this.holding || Date.now() - this.endedAt < TOMBSTONE_PERIOD_MS;
+  }
+
+  /** Remembers an acknowledged write, to send it again after a switch (with `replay`). */
+  remember(replay: Replay): void {
+    this.recent?.add(replay);
   }
 
   /** Holds a write until the failover is over: `resume` sends it then. */
@@ -113,6 +175,7 @@ export class SentinelFailoverGuard {
   onReadOnly(): void {
     if (this.closed || this.switching) return;
     this.warn('a write was answered READONLY (the connection is on a replica); reconnecting');
+    this.begin();
     this.startSwitch(undefined);
   }
 
@@ -132,6 +195,7 @@ export class SentinelFailoverGuard {
     if (channel === '+switch-master') {
       // "<name> <old-ip> <old-port> <new-ip> <new-port>"
       if (parts[0] !== this.sentinel.name || parts.length < 5) return;
+      this.begin();
       this.failingOver.clear();
       this.warn(`Sentinel switched the primary to ${parts[3]}:${parts[4]}; reconnecting`);
       this.startSwitch(this.mapAddress(parts[3] as string, Number(parts[4])));
@@ -140,12 +204,21 @@ export class SentinelFailoverGuard {
     if (masterNameOf(parts) !== this.sentinel.name) return;
     if (channel === '+try-failover' || channel === '+failover-state-send-slaveof-noone') {
       if (!this.holding) this.warn('a Sentinel failover started; holding writes until it ends');
+      this.begin();
       this.failingOver.add(sentinelIndex);
       this.armHoldTimer();
     } else if (channel.startsWith('-failover-abort') || channel === '+failover-end-for-timeout') {
       this.failingOver.delete(sentinelIndex);
       if (!this.holding) this.release();
     }
+  }
+
+  /** A failover starts (writes not held yet): fixes the moment replays count back from. */
+  private begin(): void {
+    if (this.holding) return;
+    // A primary that died took its last writes with it when the connection dropped, which can
+    // be long before the sentinels agree on it (their down-after-milliseconds).
+    this.anchor = this.up ? Date.now() : this.downSince;
   }
 
   private startSwitch(expected: { host: string; port: number } | undefined): void {
@@ -186,8 +259,13 @@ export class SentinelFailoverGuard {
     }
     if (!this.switching) return;
     if (ok) {
+      const expected = this.expected;
+      await this.replay();
+      // A newer switch (or close) while the replays ran: that one decides.
+      if (!this.switching || this.expected !== expected) return;
       this.switching = false;
       this.expected = undefined;
+      this.endedAt = Date.now();
       if (!this.holding) this.release();
       return;
     }
@@ -195,6 +273,21 @@ export class SentinelFailoverGuard {
     clearTimeout(this.verifyTimer);
     this.verifyTimer = setTimeout(() => this.reconnect(), 100);
     this.verifyTimer.unref();
+  }
+
+  /** Sends the writes acknowledged just before the failover again (step 5), before the held ones. */
+  private async replay(): Promise<void> {
+    const recent = this.recent;
+    if (recent === undefined) return;
+    const replays = recent.take(this.anchor - recent.windowMs);
+    if (replays.length === 0) return;
+    const report = await runReplays(replays);
+    this.warn(
+      `checked the ${report.checked} writes acknowledged in the ${recent.windowMs} ms before the ` +
+        `failover on the new primary: ${report.restored} were missing and are restored, ` +
+        `${report.left} were left alone (written since)` +
+        (report.failed > 0 ? `, ${report.failed} could not be checked` : ''),
+    );
   }
 
   private armHoldTimer(): void {
@@ -275,7 +368,7 @@ export interface SentinelClient {
   readonly stream?: { remoteAddress?: string; remotePort?: number };
   disconnect(reconnect?: boolean): void;
   call(command: string, ...args: string[]): Promise<unknown>;
-  on(event: 'end' | 'ready', listener: () => void): unknown;
+  on(event: 'end' | 'ready' | 'close', listener: () => void): unknown;
   /** A new client with the same settings but `override`. */
   duplicate(override: Record<string, unknown>): SentinelSubscriber;
 }

@@ -62,6 +62,20 @@ export interface RedisStoreOptions {
    */
   watchSentinels?: boolean;
   /**
+   * With `watchSentinels`: recover the writes a failover would lose. Redis replicates
+   * asynchronously, so the writes the old primary acknowledged in its last moments (those in
+   * flight when the failover starts, more when a replica reads its stream late) can be missing
+   * on the replica Sentinel promotes. The store remembers the writes it acknowledged in the last
+   * `windowMs` (at most `maxWrites`, the oldest dropped first) and, once the new primary is
+   * verified, sends those acknowledged within `windowMs` before the failover started (before the
+   * connection dropped, for a primary that died) again, before the held writes. Each replay is
+   * one `EVAL` that writes only where the write is missing and nothing was written since, so
+   * instances replaying at once never undo each other's newer writes. Default
+   * `{ windowMs: 2000, maxWrites: 10000 }`; `false` turns it off. Not used with `waitReplicas`
+   * (a confirmed write survives the failover).
+   */
+  failoverReplay?: false | { windowMs?: number; maxWrites?: number };
+  /**
    * Durability: after each write (`set`, `patch`, `touch`, `destroy`, the per-user index,
    * `clear`) send `WAIT waitReplicas waitTimeout`, and fail the write (a
    * {@link RedisStoreError}, so a 503 in Nest: not acknowledged) unless that many replicas
@@ -104,6 +118,8 @@ const DEFAULT_TTL = 86_400;
 const DEFAULT_SCAN_COUNT = 100;
 const DEFAULT_TIMEOUT = 2_000;
 const DEFAULT_WAIT_TIMEOUT = 1_000;
+const DEFAULT_REPLAY_WINDOW_MS = 2_000;
+const DEFAULT_REPLAY_MAX_WRITES = 10_000;
 
 /** {@link RedisStoreOptions} validated, with their defaults. @internal */
 export interface ResolvedRedisStoreOptions {
@@ -122,6 +138,8 @@ export interface ResolvedRedisStoreOptions {
   readonly waitTimeout: number;
   /** `watchSentinels` is not `false`. */
   readonly watchSentinels: boolean;
+  /** `failoverReplay` with its defaults; `undefined` when off. */
+  readonly failoverReplay: { windowMs: number; maxWrites: number } | undefined;
   readonly expiryEvents: false | 'configure' | 'preconfigured';
   readonly expiryPrefix: string;
 }
@@ -187,6 +205,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
   if (o.watchSentinels !== undefined && typeof o.watchSentinels !== 'boolean') {
     throw new TypeError('RedisStore option watchSentinels must be a boolean');
   }
+  const failoverReplay = replayOptionsOf(o.failoverReplay);
   const expiryEvents = o.expiryEvents ?? false;
   if (expiryEvents !== false && expiryEvents !== 'configure' && expiryEvents !== 'preconfigured') {
     throw new TypeError(
@@ -219,7 +238,31 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     waitReplicas,
     waitTimeout,
     watchSentinels: o.watchSentinels !== false,
+    failoverReplay,
     expiryEvents,
     expiryPrefix,
   };
+}
+
+/** The `failoverReplay` option validated, with its defaults (`undefined`: off). */
+function replayOptionsOf(
+  option: RedisStoreOptions['failoverReplay'],
+): { windowMs: number; maxWrites: number } | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== 'object' || option === null)) {
+    throw new TypeError(
+      'RedisStore option failoverReplay must be false or { windowMs?, maxWrites? }',
+    );
+  }
+  const windowMs = option?.windowMs ?? DEFAULT_REPLAY_WINDOW_MS;
+  if (!Number.isInteger(windowMs) || windowMs < 1) {
+    throw new TypeError(
+      'RedisStore option failoverReplay.windowMs must be an integer number of ms >= 1',
+    );
+  }
+  const maxWrites = option?.maxWrites ?? DEFAULT_REPLAY_MAX_WRITES;
+  if (!Number.isInteger(maxWrites) || maxWrites < 1) {
+    throw new TypeError('RedisStore option failoverReplay.maxWrites must be an integer >= 1');
+  }
+  return { windowMs, maxWrites };
 }

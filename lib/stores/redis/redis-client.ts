@@ -19,6 +19,8 @@ export interface RedisCommands {
   set(key: string, value: string, xx: 'XX'): Promise<unknown>;
   /** `SET key value EX seconds`. */
   set(key: string, value: string, ex: 'EX', seconds: number): Promise<unknown>;
+  /** `SET key value PX milliseconds` (a destroy's tombstone during a failover). */
+  set(key: string, value: string, px: 'PX', milliseconds: number): Promise<unknown>;
   /** `SET key value EX seconds XX`: only when the key exists. */
   set(key: string, value: string, ex: 'EX', seconds: number, xx: 'XX'): Promise<unknown>;
   /** `EXPIRE key seconds`. */

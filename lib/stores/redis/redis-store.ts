@@ -24,6 +24,7 @@ import type { RedisClientLike } from './redis-client';
 import { readAndTouch, readRefreshArgs } from './read-refresh';
 import { RedisRevocations } from './revocation';
 import { addUserSession, userSessionIds } from './user-index';
+import { TOMBSTONE_MS, replayDestroy } from './write-replays';
 import { patchSession, refreshSession, type WriteTarget, writeSession } from './writes';
 
 export { RedisStoreError } from './errors';
@@ -102,6 +103,12 @@ export class RedisStore extends SessionStore {
   readonly expiryEvents: false | 'configure' | 'preconfigured';
   /** Key prefix of the expiry claims and owner records. */
   readonly expiryPrefix: string;
+  /**
+   * Key prefix of the tombstones a destroy leaves during a Sentinel failover (and for 30 s
+   * after), living 60 s: `prefix` without its trailing colon plus `-destroyed:`. They keep a
+   * replayed creation from bringing a destroyed session back (see `failoverReplay`).
+   */
+  readonly tombstonePrefix: string;
   /** The keyspace-notification subscription, with `expiryEvents`. */
   private readonly expiryListener: RedisExpiryListener | undefined;
   /** Follows Sentinel failovers (a Sentinel client with `watchSentinels`). */
@@ -131,6 +138,7 @@ export class RedisStore extends SessionStore {
     this.waitTimeout = o.waitTimeout;
     this.expiryEvents = o.expiryEvents;
     this.expiryPrefix = o.expiryPrefix;
+    this.tombstonePrefix = `${o.prefix.replace(/:$/, '')}-destroyed:`;
     const sentinel = o.watchSentinels ? sentinelSettingsOf(o.client) : undefined;
     this.failoverGuard =
       sentinel &&
@@ -139,6 +147,7 @@ export class RedisStore extends SessionStore {
         sentinel,
         (message) => this.warn(message),
         MAX_FAILOVER_HOLD_MS,
+        typeof o.client.eval === 'function' ? o.failoverReplay : undefined,
       );
     this.core = new RedisCommandCore({
       client: o.client,
@@ -156,6 +165,7 @@ export class RedisStore extends SessionStore {
       disableTTL: this.disableTTL,
       client: this.client,
       core: this.core,
+      tombstonePrefix: this.tombstonePrefix,
     };
     this.expiryListener =
       o.expiryEvents === false
@@ -252,13 +262,22 @@ export class RedisStore extends SessionStore {
       this.run(
         'destroy',
         (r) => {
+          // During a failover, a tombstone first: another instance's replay of this session's
+          // creation must not bring it back (see `failoverReplay`; never with `waitReplicas`,
+          // whose pipeline expects one write).
+          if (this.core.replays && this.core.inFailover) {
+            void r.set(this.tombstonePrefix + sid, '1', 'PX', TOMBSTONE_MS).catch(noop);
+          }
           const removed = r.del(key);
           // Sent right after the DEL (same round trip): the session's live sockets close.
           published = this.revocations.publish(sid);
           return removed;
         },
         (err) => {
-          if (!err) void published?.then((e) => e && this.revocations.warnFailed(e));
+          if (!err) {
+            void published?.then((e) => e && this.revocations.warnFailed(e));
+            if (this.core.replays) this.core.remember(replayDestroy(this, sid));
+          }
           done(err);
         },
       ),

@@ -30,16 +30,13 @@ end
 return 1`;
 
 /**
- * `concurrency: 'merge'`: applies a patch to the stored JSON atomically. The top level of the
- * stored object is split into raw key/value substrings (values are never re-encoded, so nothing
- * the store holds is altered), the changed keys are replaced or appended, the deleted ones
- * dropped, and the cookie replaced. A missing key stays missing (no resurrection).
- * KEYS[1]: the session key; ARGV: cookie JSON, TTL seconds ('' keeps the TTL), the number N of
- * set pairs, N pairs of (JSON key, JSON value), then the JSON keys to delete.
+ * Lua shared by the scripts that edit a stored JSON session in place: given `json` (the stored
+ * value), splits its top level into raw key/value substrings (`keys`, `vals`, `index`: values are
+ * never re-encoded, so nothing the store holds is altered); `put(k, v)` replaces or appends a key,
+ * `removed[k] = true` drops one, and `save(cookie, unit, ttl)` writes the object back with the
+ * cookie replaced (`ttl` '' keeps the key's TTL, else `SET … <unit> <ttl>`).
  */
-export const PATCH_SESSION = `
-local json = redis.call('GET', KEYS[1])
-if not json then return 0 end
+export const EDIT_STORED_OBJECT = `
 local n, i = #json, 1
 local function ws()
   while i <= n do
@@ -114,21 +111,37 @@ local function put(k, v)
     index[k] = #keys
   end
 end
-put('"cookie"', ARGV[1])
+local removed = {}
+local function save(cookie, unit, ttl)
+  put('"cookie"', cookie)
+  local parts = {}
+  for j = 1, #keys do
+    if not removed[keys[j]] then parts[#parts + 1] = keys[j] .. ':' .. vals[j] end
+  end
+  local out = '{' .. table.concat(parts, ',') .. '}'
+  if ttl == '' then redis.call('SET', KEYS[1], out, 'KEEPTTL')
+  else redis.call('SET', KEYS[1], out, unit, ttl) end
+end
+`;
+
+/**
+ * `concurrency: 'merge'`: applies a patch to the stored JSON atomically: the changed keys are
+ * replaced or appended, the deleted ones dropped, and the cookie replaced (see
+ * {@link EDIT_STORED_OBJECT}). A missing key stays missing (no resurrection).
+ * KEYS[1]: the session key; ARGV: cookie JSON, TTL seconds ('' keeps the TTL), the number N of
+ * set pairs, N pairs of (JSON key, JSON value), then the JSON keys to delete.
+ */
+export const PATCH_SESSION = `
+local json = redis.call('GET', KEYS[1])
+if not json then return 0 end
+${EDIT_STORED_OBJECT}
 local a = 4
 for _ = 1, tonumber(ARGV[3]) do
   put(ARGV[a], ARGV[a + 1])
   a = a + 2
 end
-local removed = {}
 for j = a, #ARGV do removed[ARGV[j]] = true end
-local parts = {}
-for j = 1, #keys do
-  if not removed[keys[j]] then parts[#parts + 1] = keys[j] .. ':' .. vals[j] end
-end
-local out = '{' .. table.concat(parts, ',') .. '}'
-if ARGV[2] == '' then redis.call('SET', KEYS[1], out, 'KEEPTTL')
-else redis.call('SET', KEYS[1], out, 'EX', ARGV[2]) end
+save(ARGV[1], 'EX', ARGV[2])
 return 1`;
 
 /**

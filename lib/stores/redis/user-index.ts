@@ -3,6 +3,7 @@ import type { RedisCommandCore } from './command-core';
 import { RedisStoreError } from './errors';
 import { ttlOf } from './records';
 import type { RedisCommands } from './redis-client';
+import { REPLAY_THERE } from './recent-writes';
 import { ADD_USER_SESSION } from './scripts';
 
 /** What the per-user index uses of the store. */
@@ -32,9 +33,11 @@ export async function addUserSession(
     ttl = typeof settings.ttl === 'number' ? Math.ceil(settings.ttl) : 86_400;
   const key = settings.userPrefix + userId;
   const seconds = ttl;
-  await core.command('addUserSession', (r) =>
-    (r.eval as NonNullable<RedisCommands['eval']>)(ADD_USER_SESSION, 1, key, sid, seconds),
-  );
+  const add = (r: RedisCommands) =>
+    (r.eval as NonNullable<RedisCommands['eval']>)(ADD_USER_SESSION, 1, key, sid, seconds);
+  await core.command('addUserSession', add);
+  // Idempotent: a replay after a Sentinel failover sends it again as it is.
+  if (core.replays) core.remember(() => add(c).then(() => REPLAY_THERE));
 }
 
 /**

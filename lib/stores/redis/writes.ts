@@ -8,6 +8,13 @@ import type { RedisStoreSerializer } from './options';
 import { rawValueOf, ttlOf } from './records';
 import type { RedisClientLike, RedisCommands } from './redis-client';
 import { PATCH_SESSION, TOUCH_IF_UNCHANGED } from './scripts';
+import {
+  type ReplayTarget,
+  replayDestroy,
+  replayExpire,
+  replayPatch,
+  replaySet,
+} from './write-replays';
 
 /**
  * RedisStore's writes: `set` (`SET … EX`, with `XX` for a session read from the store), the
@@ -16,7 +23,7 @@ import { PATCH_SESSION, TOUCH_IF_UNCHANGED } from './scripts';
  */
 
 /** What the writes use of the store. */
-export interface WriteTarget {
+export interface WriteTarget extends ReplayTarget {
   readonly prefix: string;
   readonly serializer: RedisStoreSerializer;
   readonly ttl: number | ((session: SessionRecord) => number);
@@ -45,20 +52,32 @@ export function writeSession(
     process.nextTick(done, error);
     return;
   }
+  const core = store.core;
   if (ttl !== undefined && ttl <= 0) {
-    store.core.run(
+    core.run(
       'set',
       (r) => r.del(key),
-      (err) => done(err),
+      (err) => {
+        if (!err && core.replays) core.remember(replayDestroy(store, sid));
+        done(err);
+      },
     );
     return;
   }
   // A session read from the store is only rewritten while its record still exists (XX):
   // a save arriving after a concurrent destroy must not bring it back (SET answers nil).
   const existing = isStoredSession(session);
-  const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
-    err ? done(err) : done(null, existing && reply === null ? false : undefined);
   const seconds = ttl;
+  const answer = (err: RedisStoreError | undefined, reply?: unknown): void => {
+    if (err) return done(err);
+    const written = !(existing && reply === null);
+    if (written && core.replays) {
+      const raw = existing ? rawValueOf(session) : undefined;
+      const before = !existing ? 'absent' : raw === undefined ? 'unknown' : { value: raw };
+      core.remember(replaySet(store, sid, value, before, expiryAt(seconds)));
+    }
+    done(null, written ? undefined : false);
+  };
   store.core.run(
     'set',
     (r) =>
@@ -98,6 +117,7 @@ export async function patchSession(
   }
   if (ttl !== undefined && ttl <= 0) {
     await store.core.command('patch', (r) => r.del(key));
+    if (store.core.replays) store.core.remember(replayDestroy(store, sid));
     return;
   }
   const args: (string | number)[] = [cookie, ttl === undefined ? '' : ttl, patch.set.length];
@@ -108,6 +128,14 @@ export async function patchSession(
   );
   // The script answers 0 when the record is gone (nothing written).
   if (applied === 0) return false;
+  if (store.core.replays) {
+    store.core.remember(replayPatch(store, sid, patch, cookie, rawValueOf(session), expiryAt(ttl)));
+  }
+}
+
+/** The epoch milliseconds a TTL in seconds ends at (`undefined`: no expiry). */
+function expiryAt(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : Date.now() + seconds * 1000;
 }
 
 export function refreshSession(
@@ -132,19 +160,31 @@ export function refreshSession(
     process.nextTick(done, null);
     return;
   }
-  // The script answers -1 and EXPIRE 0 when the record is gone: nothing was refreshed.
-  const answer = (err: RedisStoreError | undefined, reply?: unknown): void =>
-    err ? done(err) : done(null, reply === -1 || reply === 0 ? false : undefined);
   const raw = rawValueOf(session);
   const c = store.client;
   const seconds = ttl;
+  const core = store.core;
+  let value: string | undefined;
+  // The script answers -1 and EXPIRE 0 when the record is gone: nothing was refreshed; the
+  // script's 2 means someone else rewrote it (nothing to replay either).
+  const answer = (err: RedisStoreError | undefined, reply?: unknown): void => {
+    if (err) return done(err);
+    if (reply === 1 && core.replays) {
+      core.remember(
+        value !== undefined && raw !== undefined
+          ? replaySet(store, sid, value, { value: raw }, expiryAt(seconds))
+          : replayExpire(store, sid, Date.now() + seconds * 1000),
+      );
+    }
+    done(null, reply === -1 || reply === 0 ? false : undefined);
+  };
   if (raw !== undefined && seconds > 0 && typeof c.eval === 'function') {
     // Rewrite the record with its new cookie expiry, but only while it is exactly what this
     // request read: the stored expiry then stays current (so the engine's `touchAfter` can
     // skip the next touches), and a concurrent change is never overwritten.
-    let value: string;
+    let rewritten: string;
     try {
-      value = store.serializer.stringify(session);
+      rewritten = store.serializer.stringify(session);
     } catch (err) {
       const error = new RedisStoreError(
         'touch',
@@ -156,6 +196,7 @@ export function refreshSession(
       process.nextTick(done, error);
       return;
     }
+    value = rewritten;
     store.core.run(
       'touch',
       (r) =>
@@ -164,7 +205,7 @@ export function refreshSession(
           1,
           key,
           raw,
-          value,
+          rewritten,
           seconds,
         ),
       answer,
