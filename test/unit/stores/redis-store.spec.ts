@@ -310,6 +310,15 @@ describe('RedisStore (standalone Redis)', () => {
       expect(() => new RedisStore({ client, waitReplicas: -1 })).toThrow(/waitReplicas/);
       expect(() => new RedisStore({ client, waitReplicas: 1.5 })).toThrow(/waitReplicas/);
       expect(() => new RedisStore({ client, waitTimeout: 0 })).toThrow(/waitTimeout/);
+      expect(() => new RedisStore({ client, failoverReplay: true as never })).toThrow(
+        /failoverReplay must be false or/,
+      );
+      expect(() => new RedisStore({ client, failoverReplay: { windowMs: 0 } })).toThrow(
+        /failoverReplay\.windowMs/,
+      );
+      expect(() => new RedisStore({ client, failoverReplay: { maxWrites: 1.5 } })).toThrow(
+        /failoverReplay\.maxWrites/,
+      );
       expect(() => new RedisStore({ client, waitReplicas: 1, waitTimeout: 2_000 })).toThrow(
         'RedisStore option waitTimeout (2000 ms) must be below timeout (2000 ms)',
       );
