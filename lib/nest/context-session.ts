@@ -13,6 +13,17 @@ export interface ContextSessionResolver {
   request(context: ExecutionContext): SessionRequest | undefined;
   /** Throws this context's "no (sufficient) session" error. */
   reject(context: ExecutionContext, message: string): never;
+  /**
+   * Throws this context's "forbidden" error (`CsrfGuard`'s refusals). Absent: the guard throws
+   * its HTTP exception (403).
+   */
+  forbid?(context: ExecutionContext, message: string): never;
+  /**
+   * True when the call is of a kind that must not change state whatever the HTTP method carrying
+   * it (a GraphQL query): `CsrfGuard` lets it through as it does a safe method. Absent: only the
+   * method decides.
+   */
+  readOnly?(context: ExecutionContext): boolean;
 }
 
 const httpResolver: ContextSessionResolver = {

@@ -33,8 +33,10 @@ const MESSAGES: Record<CsrfFailure, (options: ResolvedCsrfOptions) => string> = 
  *
  * Per route `@UseGuards(CsrfGuard)`, or globally `{ provide: APP_GUARD, useClass: CsrfGuard }`.
  * It reaches the request through the execution context's session support, so it also checks the
- * HTTP request of a GraphQL call. Subclass it to change {@link CsrfGuard.tokenOf} or
- * {@link CsrfGuard.reject}.
+ * HTTP request of a GraphQL call: a mutation sent by POST needs the token (in the header); a
+ * query or a subscription, GraphQL's read-only operations, passes as a safe method does; a
+ * refusal there is a `GraphQLError` with `extensions.code: 'FORBIDDEN'`. Subclass it to change
+ * {@link CsrfGuard.tokenOf} or {@link CsrfGuard.reject}.
  */
 @Injectable()
 export class CsrfGuard implements CanActivate {
@@ -56,10 +58,13 @@ export class CsrfGuard implements CanActivate {
     if (this.reflector.getAllAndOverride(SKIP_CSRF, [context.getHandler(), context.getClass()])) {
       return true;
     }
-    const req = contextSessionResolver(context).request(context) as TokenRequest | undefined;
+    const resolver = contextSessionResolver(context);
+    const req = resolver.request(context) as TokenRequest | undefined;
     // No HTTP request behind this call (a message on an open socket): nothing a form can forge.
     const method = req?.method?.toUpperCase();
     if (!req || method === undefined || this.csrf.ignoreMethods.has(method)) return true;
+    // A call that must not change state whatever its method (a GraphQL query sent by POST).
+    if (resolver.readOnly?.(context) === true) return true;
     if (this.sessionHeader !== undefined && req.headers[this.sessionHeader] !== undefined) {
       return true;
     }
@@ -83,8 +88,16 @@ export class CsrfGuard implements CanActivate {
       : undefined;
   }
 
-  /** Refuses the request: {@link CsrfTokenException} (403). Override to throw another error. */
-  protected reject(_context: ExecutionContext, reason: CsrfFailure): never {
-    throw new CsrfTokenException(reason, MESSAGES[reason](this.csrf));
+  /**
+   * Refuses the request with the context's error, with the same message: on HTTP
+   * {@link CsrfTokenException} (403); in a GraphQL resolver a `GraphQLError` with
+   * `extensions.code: 'FORBIDDEN'` (on every driver: Mercurius, unlike Apollo, gives a 403
+   * exception no code). Override to throw another error.
+   */
+  protected reject(context: ExecutionContext, reason: CsrfFailure): never {
+    const message = MESSAGES[reason](this.csrf);
+    const resolver = contextSessionResolver(context);
+    if (resolver.forbid) return resolver.forbid(context, message);
+    throw new CsrfTokenException(reason, message);
   }
 }

@@ -66,19 +66,48 @@ function graphqlError(): typeof import('graphql').GraphQLError {
   return (require('graphql') as typeof import('graphql')).GraphQLError;
 }
 
-/** The error code a refused operation answers with (`extensions.code`). */
+/**
+ * The kind of operation running (`'query'`, `'mutation'`, `'subscription'`), read from the
+ * resolver's `info` (the fourth argument of a field resolver, the third of a reference
+ * resolver), or `undefined` when there is none.
+ */
+export function graphqlOperationOf(context: ExecutionContext): string | undefined {
+  const args = context.getArgs<unknown[]>();
+  const info = args.length >= 4 ? args[3] : args[2];
+  const operation = isObject(info) ? info.operation : undefined;
+  return isObject(operation) && typeof operation.operation === 'string'
+    ? operation.operation
+    : undefined;
+}
+
+/** The error code an operation refused for want of a session answers with (`extensions.code`). */
 export const UNAUTHENTICATED = 'UNAUTHENTICATED';
 
+/** The error code an operation refused by `CsrfGuard` answers with (`extensions.code`). */
+export const FORBIDDEN = 'FORBIDDEN';
+
+/** Throws a `GraphQLError` with `message` and `extensions.code: code`. */
+function refusal(code: string): (context: ExecutionContext, message: string) => never {
+  return (_context, message) => {
+    const GraphQLError = graphqlError();
+    throw new GraphQLError(message, { extensions: { code } });
+  };
+}
+
 /**
- * The `'graphql'` resolver. It refuses with a `GraphQLError` carrying
- * `extensions.code: 'UNAUTHENTICATED'`: Apollo and Mercurius both keep a `GraphQLError`'s
- * extensions as they are (Apollo maps a 401 `HttpException` to the same code, Mercurius does not).
+ * The `'graphql'` resolver. It refuses with a `GraphQLError` carrying `extensions.code`
+ * `'UNAUTHENTICATED'` (no session) or `'FORBIDDEN'` (`CsrfGuard`): Apollo and Mercurius both keep
+ * a `GraphQLError`'s extensions as they are (Apollo maps a 401 or 403 `HttpException` to the same
+ * codes, Mercurius does not). Queries and subscriptions are read-only: `CsrfGuard` checks
+ * mutations only.
  */
 export const graphqlSessionResolver: ContextSessionResolver = {
   request: (context) => requestInGraphqlContext(graphqlContextOf(context)),
-  reject: (_context, message) => {
-    const GraphQLError = graphqlError();
-    throw new GraphQLError(message, { extensions: { code: UNAUTHENTICATED } });
+  reject: refusal(UNAUTHENTICATED),
+  forbid: refusal(FORBIDDEN),
+  readOnly: (context) => {
+    const operation = graphqlOperationOf(context);
+    return operation === 'query' || operation === 'subscription';
   },
 };
 

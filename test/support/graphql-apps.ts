@@ -90,14 +90,19 @@ export interface GraphqlAnswer<T> {
   errors: GraphqlErrorBody[] | undefined;
 }
 
-/** POSTs one operation to `/graphql`, with `cookie` when given. */
+/** POSTs one operation to `/graphql`, with `cookie` and other `headers` when given. */
 export async function graphql<T = Record<string, unknown>>(
   app: INestApplication,
   query: string,
-  options: { cookie?: string; variables?: Record<string, unknown> } = {},
+  options: {
+    cookie?: string;
+    headers?: Record<string, string>;
+    variables?: Record<string, unknown>;
+  } = {},
 ): Promise<GraphqlAnswer<T>> {
   let req = request(app.getHttpServer()).post('/graphql').set('content-type', 'application/json');
   if (options.cookie) req = req.set('cookie', options.cookie);
+  if (options.headers) req = req.set(options.headers);
   const res = await req.send({ query, variables: options.variables ?? {} });
   const body = res.body as { data?: T | null; errors?: GraphqlErrorBody[] };
   return { res, data: body.data, errors: body.errors };
