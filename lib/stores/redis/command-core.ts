@@ -51,7 +51,7 @@ export class RedisCommandCore {
   private readonly guard: SentinelFailoverGuard | undefined;
   /**
    * Whether the writes should {@link RedisCommandCore.remember} their replays: a failover guard
-   * that replays, and no `waitReplicas` (a write a replica confirmed survives the failover).
+   * that replays (never with `waitReplicas`).
    */
   readonly replays: boolean;
 
@@ -63,7 +63,7 @@ export class RedisCommandCore {
     this.waitReplicas = settings.waitReplicas;
     this.waitTimeout = settings.waitTimeout;
     this.guard = settings.failoverGuard;
-    this.replays = this.guard?.remembers === true && this.waitReplicas === 0;
+    this.replays = this.guard?.remembers === true;
   }
 
   /** An acknowledged write, to be sent again after a Sentinel failover (when {@link replays}). */
@@ -106,12 +106,11 @@ export class RedisCommandCore {
         return;
       }
       // On the new primary before the replays: a read would see what they restore missing.
-      const read = (): void => {
-        if (deadline?.settled) return;
-        if (guard.holdingReads) return guard.defer(read);
-        this.send(operation, issue, done, deadline);
-      };
-      read();
+      this.whenReleased(
+        () => guard.holdingReads,
+        deadline,
+        () => this.send(operation, issue, done, deadline),
+      );
       return;
     }
     const confirmed = this.waitReplicas > 0 ? this.replicated(operation, issue) : issue;
@@ -119,11 +118,12 @@ export class RedisCommandCore {
       this.send(operation, confirmed, done, deadline);
       return;
     }
-    const attempt = (): void => {
-      if (deadline?.settled) return;
-      if (guard.holding) return guard.defer(attempt);
-      this.send(operation, confirmed, retryOnReadOnly, deadline);
-    };
+    const attempt = (): void =>
+      this.whenReleased(
+        () => guard.holding,
+        deadline,
+        () => this.send(operation, confirmed, retryOnReadOnly, deadline),
+      );
     // A write answered READONLY did not happen: hold it and send it again once the client is
     // back on the primary (still within its deadline).
     const retryOnReadOnly: Answer<T> = (err, value) => {
@@ -132,6 +132,23 @@ export class RedisCommandCore {
         return attempt();
       }
       done(err, value);
+    };
+    attempt();
+  }
+
+  /**
+   * Runs `go` now, or, while `holding()` says the failover guard holds this kind of command,
+   * once the guard releases it; never after the command's deadline passed.
+   */
+  private whenReleased(
+    holding: () => boolean,
+    deadline: Deadline | undefined,
+    go: () => void,
+  ): void {
+    const attempt = (): void => {
+      if (deadline?.settled) return;
+      if (holding()) return (this.guard as SentinelFailoverGuard).defer(attempt);
+      go();
     };
     attempt();
   }

@@ -147,7 +147,8 @@ export class RedisStore extends SessionStore {
         sentinel,
         (message) => this.warn(message),
         MAX_FAILOVER_HOLD_MS,
-        typeof o.client.eval === 'function' ? o.failoverReplay : undefined,
+        // A write a replica confirmed (`waitReplicas`) survives the failover: nothing to replay.
+        typeof o.client.eval === 'function' && o.waitReplicas === 0 ? o.failoverReplay : undefined,
       );
     this.core = new RedisCommandCore({
       client: o.client,
