@@ -12,7 +12,7 @@
  * Framework-free: the Nest guard and decorators (`lib/nest/csrf*.ts`) build on it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SESSION_STATE } from './request-state';
+import { requestState } from './request-state';
 import type { RequestSession, SessionRequest } from './session';
 import { CSRF_SECRET_KEY } from './session-data';
 
@@ -68,8 +68,6 @@ export function verifyCsrfToken(secret: string, sessionId: string, token: unknow
   return timingSafeEqual(expected, bytes.subarray(SALT_BYTES));
 }
 
-type LazyStateRequest = SessionRequest & { [SESSION_STATE]?: { lazy?: boolean } };
-
 function noSession(): never {
   throw new Error(
     'nest-session: a CSRF token needs a session, and this request has none: install the ' +
@@ -83,7 +81,7 @@ function noSession(): never {
  * yet (a lazy one not materialized), none at all, or a session without a (usable) secret.
  */
 export function csrfSecretOf(req: SessionRequest): string | undefined {
-  if ((req as LazyStateRequest)[SESSION_STATE]?.lazy) return undefined;
+  if (requestState<{ lazy?: boolean }>(req)?.lazy) return undefined;
   const secret = dataOf(req.session)?.[CSRF_SECRET_KEY];
   return isCsrfSecret(secret) ? secret : undefined;
 }

@@ -5,7 +5,7 @@
  * object of arrays by type), so sessions it wrote are read as they are.
  */
 import { format } from 'node:util';
-import { SESSION_STATE } from './request-state';
+import { requestState } from './request-state';
 import type { RequestFlash, SessionRequest } from './session';
 import { FLASH_KEY } from './session-data';
 
@@ -47,7 +47,6 @@ interface FlashState {
 }
 
 type Box = Record<string, unknown[]>;
-type FlashRequest = SessionRequest & { [SESSION_STATE]?: FlashState };
 
 function noSession(): never {
   throw new Error(
@@ -88,7 +87,7 @@ export function addFlash(
  * removes the key and tells the engine (a session then holding nothing is not kept).
  */
 export function takeFlash(req: SessionRequest, type?: string): unknown[] | Box {
-  const state = (req as FlashRequest)[SESSION_STATE];
+  const state = requestState<FlashState>(req);
   if (state?.lazy) return type === undefined ? {} : []; // no session yet: nothing waits
   const session = req.session;
   if (!session) return noSession();

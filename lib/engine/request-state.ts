@@ -1,11 +1,58 @@
 import type { SessionPatch } from './session-patch';
 
+/** Each request's per-request bookkeeping, by request (see {@link requestState}). */
+const states = new WeakMap<object, object>();
+
 /**
- * Where the middleware keeps its per-request bookkeeping on `req` (a symbol: never serialized,
- * never clashes with user properties).
+ * The property through which an object standing for a request (Fastify's `FastifyRequest`, which
+ * wraps the Node request the engine works on) reaches that request's state.
  * @internal
  */
-export const SESSION_STATE = Symbol('nest-session.state');
+export const STATE_OF = Symbol('nest-session.state-of');
+
+/**
+ * The engine's per-request bookkeeping for `req` (its request context), or undefined when no
+ * session middleware handled it.
+ *
+ * Kept in a WeakMap, not on the request: on Express every request object has a hidden class
+ * (V8 map) of its own, so each property added to one allocates a new map and a copy of its
+ * descriptors (measured: about 1 KB and several µs per property per request). A WeakMap entry
+ * costs neither, and lives exactly as long as the request.
+ * @internal
+ */
+export function requestState<T extends object>(req: object): T | undefined {
+  return (states.get(req) ?? (req as { [STATE_OF]?: object })[STATE_OF]) as T | undefined;
+}
+
+/**
+ * Marks an object whose requests inherit `session` and `sessionID` as accessors backed by the
+ * request's state (see `inheritSessionAccessors`).
+ * @internal
+ */
+export const INHERITED_ACCESSORS = Symbol('nest-session.inherited-accessors');
+
+/** The request inherits the session accessors: their values live in its state, never on it. */
+export function inheritsSessionAccessors(req: object): boolean {
+  return (req as { [INHERITED_ACCESSORS]?: boolean })[INHERITED_ACCESSORS] === true;
+}
+
+/**
+ * Removes `req.session` or `req.sessionID` (an inherited accessor is set to `undefined`: the
+ * property stays, its value goes).
+ * @internal
+ */
+export function unsetSessionProperty(
+  req: { session?: unknown; sessionID?: unknown },
+  key: 'session' | 'sessionID',
+): void {
+  if (inheritsSessionAccessors(req)) req[key] = undefined;
+  else delete req[key];
+}
+
+/** Makes `state` the request's bookkeeping (replacing an earlier middleware's). @internal */
+export function setRequestState(req: object, state: object): void {
+  states.set(req, state);
+}
 
 /**
  * What a session asks of the middleware that created it (`S`: the session type).

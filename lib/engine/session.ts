@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Cookie } from './cookie';
 import type { NodeCallback } from './node-callback';
-import { SESSION_STATE, type SessionLifecycle } from './request-state';
+import { type SessionLifecycle, requestState, unsetSessionProperty } from './request-state';
 import { CSRF_SECRET_KEY, FLASH_KEY, type SessionData, type SessionRecord } from './session-data';
 import { markLoadedFromStore } from './session-origin';
 import { callStore } from './store/store-call';
@@ -56,7 +56,7 @@ export interface RequestFlash {
 type Lifecycle = SessionLifecycle<RequestSession>;
 
 function lifecycleOf(req: SessionRequest): Lifecycle | undefined {
-  return (req as SessionRequest & { [SESSION_STATE]?: Lifecycle })[SESSION_STATE];
+  return requestState<Lifecycle>(req);
 }
 
 function storeOf(session: Session): StoreLike {
@@ -239,7 +239,7 @@ export class Session {
     return operation(this, callback, (done) => {
       const req = this.req;
       const life = req.session === this ? lifecycleOf(req) : undefined;
-      delete req.session;
+      unsetSessionProperty(req, 'session');
       try {
         callStore(storeOf(this), 'destroy', [this.id], lifecycleOf(req)?.storeTimeout, (err) => {
           // Only a destroy the store confirmed may clear the browser's cookie.

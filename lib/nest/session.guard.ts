@@ -1,11 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SESSION_STATE } from '../engine/request-state';
+import { requestState } from '../engine/request-state';
 import type { RequestSession, SessionRequest } from '../engine/session';
 import { REQUIRED_SESSION_KEYS, SESSION_OPTIONAL } from './session-metadata';
 import { contextSessionResolver } from './context-session';
-
-type StatefulRequest = SessionRequest & { [SESSION_STATE]?: { loadedFromStore?: boolean } };
 
 /**
  * Lets a request through only when it carries a session that existed before this request (read
@@ -46,7 +44,8 @@ export class SessionGuard implements CanActivate {
   /** True when the request's session was loaded from the store (it existed before this request). */
   protected hasExistingSession(req: SessionRequest): boolean {
     return (
-      (req as StatefulRequest)[SESSION_STATE]?.loadedFromStore === true && Boolean(req.session)
+      requestState<{ loadedFromStore?: boolean }>(req)?.loadedFromStore === true &&
+      Boolean(req.session)
     );
   }
 

@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SESSION_STATE } from '../engine/request-state';
+import { requestState } from '../engine/request-state';
 import type { SessionEngine } from '../engine/lifecycle/session-engine';
 import { StoreTimeoutError } from '../engine/store/store-call';
 import type { ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
 import { SessionStoreUnavailableException } from './session.exceptions';
-
-type StatefulRequest = IncomingMessage & { [SESSION_STATE]?: { loadFailed?: boolean } };
 
 /**
  * Runs the session engine for Nest routes (installed by `SessionModule`, nobody calls `app.use`).
@@ -90,7 +88,7 @@ export class SessionMiddleware implements NestMiddleware {
   private proceed(req: IncomingMessage, res: ServerResponse, err: unknown, next: () => void): void {
     const storeFailed =
       err instanceof StoreTimeoutError ||
-      (req as StatefulRequest)[SESSION_STATE]?.loadFailed === true;
+      requestState<{ loadFailed?: boolean }>(req)?.loadFailed === true;
     if (!storeFailed) throw err;
     if (this.options.onStoreError === 'continue') {
       this.logger.warn(`Session store failed; serving without a session: ${describe(err)}`);

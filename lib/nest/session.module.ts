@@ -14,7 +14,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { SessionEngine } from '../engine/lifecycle/session-engine';
 import { corsExposureListener } from '../engine/transport/node/cors-exposure';
 import { SessionStore } from '../stores/session-store';
-import { predefineOnExpressRequests } from './express-request-defaults';
+import { prepareExpressPrototypes } from './express-prototypes';
 import { type MiddlewareMount, httpAdapterIntegration } from './http-adapter-integration';
 import { type ResolvedModuleOptions } from './resolve-module-options';
 import { SESSION_ENGINE, SESSION_RESOLVED_OPTIONS } from './session.constants';
@@ -83,7 +83,7 @@ export class SessionModule extends SessionModuleBase implements NestModule, OnAp
     const mount = adapter ? this.mountOn(adapter) : 'consumer';
     if (mount === 'integration') return;
     if (mount === 'adapter') {
-      predefineOnExpressRequests(adapter as HttpServer, this.engine.options.store);
+      prepareExpressPrototypes(adapter as HttpServer, this.engine.options.store);
       (adapter as HttpServer).use(directHandler(this.middleware));
       return;
     }

@@ -2,7 +2,7 @@
  * What the session middleware puts on the request, over real HTTP on both adapters: `req.flash`
  * and `req.sessionStore` are there on every session route (on Express inherited from the
  * application's request object, so no request gets two more own properties: see
- * `lib/nest/express-request-defaults.ts`), they are the module's store and flash, a handler can
+ * `lib/nest/express-prototypes.ts`), they are the module's store and flash, a handler can
  * still replace them for its own request, and flash messages work across requests.
  */
 import 'reflect-metadata';

@@ -23,7 +23,7 @@ import {
 } from '../../lib';
 import { loadSocketSession } from '../../lib/engine/lifecycle/socket-session';
 import type { SessionEngine } from '../../lib/engine/lifecycle/session-engine';
-import { SESSION_STATE } from '../../lib/engine/request-state';
+import { requestState } from '../../lib/engine/request-state';
 import { SESSION_ENGINE } from '../../lib/nest/session.constants';
 import { cookie as cookieOf } from '../support/express-helpers';
 import { HTTP_ADAPTERS, createAppOn, initApp } from '../support/http-adapters';
@@ -94,9 +94,7 @@ function installProbe(app: INestApplication): void {
         const now = state.req.session as (RequestSession & Data) | undefined;
         const data: Data | null = now ? { ...now } : null;
         if (data) delete data.cookie;
-        const marked = (state.req as unknown as { [SESSION_STATE]?: { loadedFromStore: boolean } })[
-          SESSION_STATE
-        ];
+        const marked = requestState<{ loadedFromStore: boolean }>(state.req);
         answer(socket, 200, {
           exists: state.exists,
           id: state.req.sessionID ?? null,

@@ -1,7 +1,7 @@
 import type { BoundedMap } from '../bounded-map';
 import { Cookie, type CookieOptions } from '../cookie';
 import { EMPTY_FINGERPRINT, fingerprint } from '../fingerprint';
-import { SESSION_STATE, type SessionLifecycle } from '../request-state';
+import { type SessionLifecycle, inheritsSessionAccessors } from '../request-state';
 import { isSecureRequest } from '../secure-request';
 import { type RequestSession, type SessionRequest, Session } from '../session';
 import { SessionDataError } from '../session-data-error';
@@ -49,9 +49,6 @@ export interface EngineServices<Res> {
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-
-/** The request's context, as kept on the request under {@link SESSION_STATE}. @internal */
-export type ContextRequest = SessionRequest & { [SESSION_STATE]?: RequestContext<unknown> };
 
 /**
  * Per-request bookkeeping: what was loaded, what was saved, what was sent. It is the session's
@@ -150,7 +147,8 @@ export class RequestContext<Res>
   /** `req.session` and `req.sessionID` that create the session on first access. */
   defineLazySession(): void {
     this.lazy = true;
-    defineLazySession(this.req);
+    // A request that inherits them (Express, see `inheritSessionAccessors`) reads this context.
+    if (!inheritsSessionAccessors(this.req)) defineLazySession(this.req);
   }
 
   /** First access to the lazy session: create it (and hook the response while it still can be). */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BoundedMap } from '../bounded-map';
 import { installFlash } from '../flash';
 import type { CookieOptions } from '../cookie';
-import { SESSION_STATE } from '../request-state';
+import { requestState } from '../request-state';
 import { EncryptedStore } from '../store/encrypted-store';
 import type { SessionRequest } from '../session';
 import { type SessionEventMap, type SessionEventName, forwardStoreExpiry } from '../session-events';
@@ -13,12 +13,7 @@ import { headerOrCookieTransport } from '../transport/header-transport';
 import { NodeResponseHost } from '../transport/node/node-host';
 import type { SessionHost, SessionIdTransport } from '../transport/transport';
 import { loadSession } from './load-session';
-import {
-  type ContextRequest,
-  type EngineServices,
-  type NextFunction,
-  RequestContext,
-} from './request-context';
+import { type EngineServices, type NextFunction, RequestContext } from './request-context';
 
 export type { NextFunction };
 
@@ -114,7 +109,7 @@ export class SessionEngine<Res = ServerResponse> implements EngineServices<Res> 
     // Store#regenerate calls store.generate(req). Dispatch to the middleware that is handling
     // that request, so several middleware sharing one store do not overwrite each other.
     store.generate = ((req: SessionRequest) => {
-      const context = (req as ContextRequest)[SESSION_STATE];
+      const context = requestState<RequestContext<unknown>>(req);
       if (context) context.generate();
       else
         new RequestContext(

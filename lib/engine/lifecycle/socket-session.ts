@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { fingerprint } from '../fingerprint';
 import { installFlash } from '../flash';
-import { SESSION_STATE } from '../request-state';
+import { setRequestState, unsetSessionProperty } from '../request-state';
 import type { RequestSession, SessionRequest } from '../session';
 import { snapshotKeys } from '../session-patch';
 import { loadSession } from './load-session';
@@ -127,8 +127,8 @@ export function loadSocketSession(
   const cookieOptions = engine.cookieOptionsFor(req);
   const transport = engine.idTransport.forRequest?.(req) ?? engine.idTransport;
   const none = (): SocketSession => {
-    delete req.session;
-    delete req.sessionID;
+    unsetSessionProperty(req, 'session');
+    unsetSessionProperty(req, 'sessionID');
     return new LoadedSocketSession(req, undefined);
   };
   if (!transport.inScope(req, cookieOptions)) return Promise.resolve(none());
@@ -153,7 +153,7 @@ export function loadSocketSession(
     const services = readOnlyServices(engine);
     const context = new SocketContext(services, req, undefined, next, cookieOptions, secrets, id);
     req.sessionStore = o.store;
-    (req as { [SESSION_STATE]?: object })[SESSION_STATE] = context;
+    setRequestState(req, context);
     req.sessionID = id;
     loadSession(context, id);
   });

@@ -6,12 +6,13 @@ process.env.NO_DEPRECATION = 'express-session';
 import request from 'supertest';
 import session = require('../../../lib/express');
 import { addFlash, flash, installFlash, takeFlash } from '../../../lib/engine/flash';
-import { SESSION_STATE } from '../../../lib/engine/request-state';
+import { setRequestState } from '../../../lib/engine/request-state';
 import type { SessionRequest } from '../../../lib/engine/session';
 import { SECRET, createServerWith } from '../../support/express-helpers';
 
 function fakeRequest(data: Record<string, unknown> | undefined, state: object = {}) {
-  const req = { headers: {}, session: data, [SESSION_STATE]: state } as unknown as SessionRequest;
+  const req = { headers: {}, session: data } as unknown as SessionRequest;
+  setRequestState(req, state);
   installFlash(req);
   return req;
 }
@@ -57,11 +58,11 @@ describe('req.flash', () => {
   it('reading on a session not created yet creates none', () => {
     const req = {
       headers: {},
-      [SESSION_STATE]: { lazy: true },
       get session(): never {
         throw new Error('materialized');
       },
     } as unknown as SessionRequest;
+    setRequestState(req, { lazy: true });
     expect(takeFlash(req, 'info')).toEqual([]);
     expect(takeFlash(req)).toEqual({});
   });

@@ -1,12 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_STATE } from '../../request-state';
+import { setRequestState } from '../../request-state';
 import type { SessionRequest } from '../../session';
 import type { StoreLike } from '../../store/store-like';
 import type { SessionCommit, SessionHost } from '../transport';
-import { onHeaders } from './on-headers';
-import { endCompatible } from './response-compatible';
-import { type Callback, type Chunk, type EndFunction, type WriteFunction } from './response-types';
-import { endStrict } from './response-strict';
+import { hookResponse } from './response-hooks';
 
 /**
  * Seam (b), first implementation: the session on the Node request (`req.session`,
@@ -24,48 +21,15 @@ export class NodeResponseHost implements SessionHost<ServerResponse> {
    */
   expose(req: SessionRequest, store: StoreLike, state: object): void {
     if (req.sessionStore !== store) req.sessionStore = store;
-    (req as { [SESSION_STATE]?: object })[SESSION_STATE] = state;
+    setRequestState(req, state);
   }
 
-  /** Installs the header hook and the `res.end` wrapper. */
+  /**
+   * Arranges the commit on the response: the header hook and the `end` hook (the response's own
+   * wrappers, or the application's shared ones: see `hookResponse`).
+   */
   attach(res: ServerResponse, commit: SessionCommit): void {
-    onHeaders(res, () => commit.deciding(() => commit.sendId(false)));
-    const originalEnd = res.end as unknown as EndFunction;
-    const originalWrite = res.write as unknown as WriteFunction;
-    let ended = false;
-    const finish = (chunk: unknown, encoding: unknown, callback: unknown): unknown =>
-      commit.deciding(() =>
-        commit.strict && !res.headersSent
-          ? endStrict(
-              commit,
-              res,
-              originalEnd,
-              chunk as Chunk,
-              encoding as BufferEncoding,
-              callback as Callback,
-            )
-          : endCompatible(
-              commit,
-              res,
-              originalEnd,
-              originalWrite,
-              chunk as Chunk,
-              encoding as BufferEncoding,
-              callback as Callback,
-            ),
-      );
-    res.end = function end(
-      this: ServerResponse,
-      chunk?: unknown,
-      encoding?: unknown,
-      callback?: unknown,
-    ) {
-      if (ended) return false;
-      ended = true;
-      if (typeof chunk === 'function') return finish(undefined, undefined, chunk);
-      if (typeof encoding === 'function') return finish(chunk, undefined, encoding);
-      return finish(chunk, encoding, callback);
-    } as unknown as ServerResponse['end'];
+    hookResponse(res, commit);
   }
 
   /** The headers are not sent yet. */

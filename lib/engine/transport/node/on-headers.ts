@@ -30,6 +30,32 @@ function applyHeaders(res: ServerResponse, headers: HeaderArgument): void {
   }
 }
 
+/** `writeHead` as found on a response or its prototype. @internal */
+export type WriteHeadFunction = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+
+/**
+ * One call of `res.writeHead(statusCode, [reason], [headers])` through a hook: the status and
+ * headers are applied first (so `listener` sees them), then `listener` runs (when given), then
+ * `original` writes the head.
+ * @internal
+ */
+export function writeHeadThrough(
+  res: ServerResponse,
+  original: WriteHeadFunction,
+  statusCode: number,
+  rest: readonly unknown[],
+  listener: ((res: ServerResponse) => void) | undefined,
+): ServerResponse {
+  const hasReason = typeof rest[0] === 'string';
+  const headers = (hasReason ? rest[1] : rest[0]) as HeaderArgument | undefined;
+  res.statusCode = statusCode;
+  if (headers) applyHeaders(res, headers);
+  if (listener !== undefined) listener(res);
+  return hasReason
+    ? original.call(res, res.statusCode, rest[0])
+    : original.call(res, res.statusCode);
+}
+
 /**
  * Runs `listener` once, right before the response headers are written, by wrapping
  * `res.writeHead` (Node's implicit-header path goes through it too). Headers passed to
@@ -37,19 +63,17 @@ function applyHeaders(res: ServerResponse, headers: HeaderArgument): void {
  * jshttp's on-headers 1.1.
  */
 export function onHeaders(res: ServerResponse, listener: () => void): void {
-  const original = res.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+  const original = res.writeHead as WriteHeadFunction;
   let fired = false;
   res.writeHead = function writeHead(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-    const hasReason = typeof rest[0] === 'string';
-    const headers = (hasReason ? rest[1] : rest[0]) as HeaderArgument | undefined;
-    this.statusCode = statusCode;
-    if (headers) applyHeaders(this, headers);
-    if (!fired) {
-      fired = true;
-      listener.call(this);
-    }
-    return hasReason
-      ? original.call(this, this.statusCode, rest[0])
-      : original.call(this, this.statusCode);
+    const first = !fired;
+    fired = true;
+    return writeHeadThrough(
+      this,
+      original,
+      statusCode,
+      rest,
+      first ? () => listener.call(this) : undefined,
+    );
   } as ServerResponse['writeHead'];
 }
