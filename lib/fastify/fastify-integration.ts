@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { STATE_OF, requestState } from '../engine/request-state';
+import { SESSION_STATE, requestState, setRequestState } from '../engine/request-state';
 import type {
   HttpAdapterIntegration,
   HttpAdapterSetup,
@@ -75,10 +75,13 @@ function decorateSessionRequest(instance: FastifyInstance): void {
   }
   // The engine's state of the raw request, for what is handed the FastifyRequest (guards).
   instance.decorateRequest(
-    STATE_OF as unknown as string,
+    SESSION_STATE as unknown as string,
     {
       getter(this: FastifyRequest) {
         return requestState(this.raw);
+      },
+      setter(this: FastifyRequest, value: object) {
+        setRequestState(this.raw, value);
       },
     } as never,
   );

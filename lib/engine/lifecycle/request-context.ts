@@ -98,6 +98,8 @@ export class RequestContext<Res>
   idTransport: SessionIdTransport<Res>;
   /** The request read the session's last flash messages (see {@link isEmptied}). */
   flashDrained = false;
+  /** What the host keeps for the commit (see `SessionCommit.hostData`). */
+  hostData: unknown = undefined;
 
   constructor(
     readonly engine: EngineServices<Res>,

@@ -138,6 +138,11 @@ export type StoreAction = 'save' | 'touch' | undefined;
 export interface SessionCommit {
   /** `strictWrites`: the store is written before the response goes out. */
   readonly strict: boolean;
+  /**
+   * What the host keeps for this commit (the Node host: the response's hooks, found there by
+   * hooks shared by every response of an application). The engine never reads it.
+   */
+  hostData: unknown;
   /** Step 1: whether the session was removed from the request and is to be destroyed. */
   shouldDestroy(): boolean;
   /** Step 2: the request's session, its cookie's expiry restarted (once), or `undefined`. */

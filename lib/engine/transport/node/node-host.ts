@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { setRequestState } from '../../request-state';
+import { requestState, setRequestState } from '../../request-state';
 import type { SessionRequest } from '../../session';
 import type { StoreLike } from '../../store/store-like';
 import type { SessionCommit, SessionHost } from '../transport';
@@ -21,7 +21,11 @@ export class NodeResponseHost implements SessionHost<ServerResponse> {
    */
   expose(req: SessionRequest, store: StoreLike, state: object): void {
     if (req.sessionStore !== store) req.sessionStore = store;
+    const previous = requestState<SessionCommit>(req);
     setRequestState(req, state);
+    // A second session middleware on the request: the first one's shared response hooks stay
+    // reachable (see `hookResponse`), and this one wraps the response itself.
+    if (previous?.hostData !== undefined) (state as SessionCommit).hostData = previous.hostData;
   }
 
   /**

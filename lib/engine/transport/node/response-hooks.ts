@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { requestState } from '../../request-state';
 import type { SessionCommit } from '../transport';
 import { type WriteHeadFunction, writeHeadThrough } from './on-headers';
 import { endCompatible } from './response-compatible';
@@ -18,6 +19,8 @@ export class ResponseCommit {
 
   constructor(
     private readonly commit: SessionCommit,
+    /** The response it commits. */
+    readonly res: ServerResponse,
     private readonly originalEnd: EndFunction,
     private readonly originalWrite: WriteFunction,
   ) {}
@@ -73,43 +76,49 @@ export class ResponseCommit {
   }
 }
 
-/** What {@link shareResponseHooks} leaves on the prototype. */
-interface SharedHooks {
-  /** The commit of each hooked response. */
-  readonly commits: WeakMap<ServerResponse, ResponseCommit>;
-  /** The object the shared hooks sit on. */
-  readonly proto: object;
-}
-
+/** Marks an object whose responses inherit the shared hooks: the object itself. */
 const SHARED = Symbol('nest-session.shared-response-hooks');
 
-type SharingResponse = ServerResponse & { [SHARED]?: SharedHooks };
+type SharingResponse = ServerResponse & { [SHARED]?: object };
 
 /** `end` or `writeHead` of the prototype above the shared hooks, looked up at call time. */
-function above<K extends 'end' | 'writeHead'>(shared: SharedHooks, key: K): ServerResponse[K] {
-  return (Object.getPrototypeOf(shared.proto) as ServerResponse)[key];
+function above<K extends 'end' | 'writeHead'>(proto: object, key: K): ServerResponse[K] {
+  return (Object.getPrototypeOf(proto) as ServerResponse)[key];
+}
+
+/**
+ * The commit the shared hooks run for `res`: the one kept by its request's commit (the request's
+ * state), when that one is for this very response.
+ */
+function sharedCommitOf(res: ServerResponse): ResponseCommit | undefined {
+  const req = res.req as object | undefined;
+  if (req === undefined) return undefined;
+  const hooks = requestState<SessionCommit>(req)?.hostData;
+  return hooks instanceof ResponseCommit && hooks.res === res ? hooks : undefined;
 }
 
 /**
  * Puts `writeHead` and `end` hooks on an object responses inherit from (Express's
  * `app.response`), once. A response the engine hooks then gets no wrapper of its own (on
  * Express each would cost a new hidden class per response, see `request-state.ts`): its commit
- * is registered for the shared hooks to find. Responses without a commit pass straight through
- * to the methods above. Equivalent to the own wrappers installed first: a response that
- * already has its own `end` or `writeHead` when it is hooked (a middleware before the session
- * wrapped them) still gets own wrappers, on top, as before.
+ * is kept by the request's commit (`SessionCommit.hostData`), where the shared hooks find it
+ * through `res.req`; nothing is kept per response, not even a WeakMap entry (which would make
+ * every scavenge dearer). Responses without a commit pass straight through to the methods above.
+ * Equivalent to own wrappers installed first: a response that already has its own `end` or
+ * `writeHead` when it is hooked (a middleware before the session wrapped them), or whose
+ * request already has a commit (a second session middleware), still gets own wrappers, on top,
+ * as before.
  * @internal
  */
 export function shareResponseHooks(proto: object): void {
   if (Object.prototype.hasOwnProperty.call(proto, SHARED)) return;
-  const shared: SharedHooks = { commits: new WeakMap(), proto };
-  Object.defineProperty(proto, SHARED, { value: shared });
+  Object.defineProperty(proto, SHARED, { value: proto });
   Object.defineProperty(proto, 'writeHead', {
     configurable: true,
     writable: true,
     value: function writeHead(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-      const original = above(shared, 'writeHead') as WriteHeadFunction;
-      const commit = shared.commits.get(this);
+      const original = above(proto, 'writeHead') as WriteHeadFunction;
+      const commit = sharedCommitOf(this);
       if (commit === undefined) return original.call(this, statusCode, ...rest);
       return commit.writeHead(this, original, statusCode, rest);
     },
@@ -118,9 +127,9 @@ export function shareResponseHooks(proto: object): void {
     configurable: true,
     writable: true,
     value: function end(this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) {
-      const commit = shared.commits.get(this);
+      const commit = sharedCommitOf(this);
       if (commit === undefined) {
-        return (above(shared, 'end') as EndFunction).call(this, chunk, encoding, cb);
+        return (above(proto, 'end') as EndFunction).call(this, chunk, encoding, cb);
       }
       return commit.end(this, chunk, encoding, cb);
     },
@@ -128,20 +137,29 @@ export function shareResponseHooks(proto: object): void {
 }
 
 /**
- * Arranges `commit` on `res`: registered with the shared hooks when `res` inherits them and has
- * neither method of its own, else as own wrappers of `writeHead` and `end`.
+ * Arranges `commit` on `res`: kept for the shared hooks when `res` inherits them, has neither
+ * method of its own and no other commit runs on it, else as own wrappers of `writeHead` and
+ * `end`.
  * @internal
  */
 export function hookResponse(res: ServerResponse, commit: SessionCommit): void {
-  const shared = (res as SharingResponse)[SHARED];
+  const proto = (res as SharingResponse)[SHARED];
   const own = Object.prototype.hasOwnProperty;
-  if (shared !== undefined && !own.call(res, 'end') && !own.call(res, 'writeHead')) {
-    const end = above(shared, 'end') as EndFunction;
-    shared.commits.set(res, new ResponseCommit(commit, end, res.write as WriteFunction));
+  if (
+    proto !== undefined &&
+    res.req !== undefined &&
+    requestState(res.req) === commit &&
+    commit.hostData === undefined &&
+    !own.call(res, 'end') &&
+    !own.call(res, 'writeHead')
+  ) {
+    const end = above(proto, 'end') as EndFunction;
+    commit.hostData = new ResponseCommit(commit, res, end, res.write as WriteFunction);
     return;
   }
   const hooks = new ResponseCommit(
     commit,
+    res,
     res.end as unknown as EndFunction,
     res.write as unknown as WriteFunction,
   );
