@@ -2,6 +2,7 @@ import type { NodeCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
 import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../engine/session-events';
+import { parseStoredRecord } from '../engine/record-json';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
@@ -159,7 +160,7 @@ export class MemoryStore extends SessionStore {
       // Least-recently-used order: a read moves the entry to the end.
       this.entries.delete(sid);
       this.entries.set(sid, entry);
-      return JSON.parse(jsonOf(entry)) as SessionRecord;
+      return parseStoredRecord(jsonOf(entry));
     });
   }
 

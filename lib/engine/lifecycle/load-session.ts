@@ -1,4 +1,4 @@
-import { fingerprint } from '../fingerprint';
+import { fingerprintOfRecord } from '../record-json';
 import { isSecureRequest } from '../secure-request';
 import { type RequestSession, inflateSession } from '../session';
 import type { SessionRecord } from '../session-data';
@@ -135,7 +135,7 @@ function inflateOrDiscard<Res>(
   }
   let hash: string | undefined;
   if (usable) {
-    hash = fingerprint(data);
+    hash = fingerprintOfRecord(data);
     usable = !o.maxSize || Buffer.byteLength(hash) <= o.maxSize;
   }
   if (usable) return inflate(context, data, hash as string);

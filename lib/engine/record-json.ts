@@ -1,0 +1,68 @@
+import { fingerprint } from './fingerprint';
+import type { SessionRecord } from './session-data';
+
+/** On a record parsed by {@link parseStoredRecord}: its data's JSON, taken from the text. */
+const DATA_JSON = Symbol('nest-session.dataJson');
+
+const COOKIE_FIRST = '{"cookie":{';
+
+/** Index of the `}` closing the object that opens at `start`, or -1 (strings skipped). */
+function closingBrace(json: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote (escapes skipped pairwise).
+      for (i++; i < json.length; i++) {
+        const d = json.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b) {
+      depth++;
+    } else if (c === 0x7d && --depth === 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/**
+ * The session data's JSON without the cookie, cut out of a record's JSON that starts with its
+ * cookie (as the engine's sessions serialize), or undefined when it does not.
+ */
+function dataJsonOf(json: string): string | undefined {
+  if (!json.startsWith(COOKIE_FIRST)) return undefined;
+  const end = closingBrace(json, COOKIE_FIRST.length - 1);
+  if (end < 0) return undefined;
+  const next = json.charCodeAt(end + 1);
+  if (next === 0x7d) return end + 2 === json.length ? '{}' : undefined;
+  if (next !== 0x2c) return undefined;
+  return '{' + json.slice(end + 2);
+}
+
+/**
+ * Parses a record a store wrote with `JSON.stringify`, and remembers the JSON of its data (the
+ * text after the cookie) so that the engine need not serialize the record again for its
+ * change detection ({@link fingerprintOfRecord}): re-serializing JSON that `JSON.stringify`
+ * wrote gives the same text, so the two are equal. Only for JSON a store wrote itself with
+ * `JSON.stringify` (other text, spaced or reordered, would not be).
+ * @internal
+ */
+export function parseStoredRecord(json: string): SessionRecord {
+  const record = JSON.parse(json) as SessionRecord;
+  if (typeof record === 'object' && record !== null) {
+    const data = dataJsonOf(json);
+    if (data !== undefined) Object.defineProperty(record, DATA_JSON, { value: data });
+  }
+  return record;
+}
+
+/**
+ * The fingerprint of a record as the store returned it: the data JSON remembered by
+ * {@link parseStoredRecord}, else computed (`fingerprint`).
+ * @internal
+ */
+export function fingerprintOfRecord(record: SessionRecord): string {
+  return (record as { [DATA_JSON]?: string })[DATA_JSON] ?? fingerprint(record);
+}
