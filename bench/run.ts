@@ -634,12 +634,12 @@ function rangeText(c: Cell): string {
 
 function table(cells: Cell[]): string {
   const lines = [
-    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session (Fastify: × @fastify/session) | p50 ms | p99 ms | CPU µs/req | CPU × bare | GC/10k req (scavenge + other) | alloc KB/req | peak RSS MB | Redis cmds/req | errors |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| scenario | variant | req/s | × bare | × bare, rounds | × express-session (Fastify: × @fastify/session) | p50 ms | p99 ms | CPU µs/req | CPU × bare | GC/10k req (scavenge + other) | GC pause µs/req | alloc KB/req | peak RSS MB | Redis cmds/req | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const c of cells) {
     lines.push(
-      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${c.info.store === 'none' ? '–' : fmt(c.cpuVsBare, 2)} | ${fmt(c.gcPer10k.scavenges, 1)} + ${fmt(c.gcPer10k.markCompacts, 1)} | ${fmt(c.allocatedPerRequest / 1024, 1)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
+      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${c.info.store === 'none' ? '–' : fmt(c.cpuVsBare, 2)} | ${fmt(c.gcPer10k.scavenges, 1)} + ${fmt(c.gcPer10k.markCompacts, 1)} | ${fmt(c.gcPer10k.pauseMicros, 1)} | ${fmt(c.allocatedPerRequest / 1024, 1)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
     );
   }
   return lines.join('\n');
@@ -790,7 +790,7 @@ function report(
     `- express-session ${versionOf('express-session')}, connect-redis ${versionOf('connect-redis')}, nestjs-session ${versionOf('nestjs-session')}, ioredis ${versionOf('ioredis')}, redis-server ${redisVersion}, autocannon ${versionOf('autocannon')}`,
     `- Load: autocannon, ${CONNECTIONS} connections, loopback, ${options.duration} s per run after ${options.warmup} s warm-up; ${options.rounds} round(s), variants interleaved round-robin (order rotated each round); medians over rounds. Ratios are medians of per-round ratios (same round); "× bare, rounds" gives the lowest and highest per-round ratio, i.e. how much the machine drifted between runs.`,
     `- Every server: \`resave: false\`, \`saveUninitialized: false\`, \`cookie.maxAge\` one day, NODE_ENV=production; nest-session with its module defaults (touchAfter 60 s, strictWrites). S2/S3 send one of ${options.pool} session cookies per request (made through GET /s4); Redis records are aged ${SESSION_AGE_MS / 60000} min (\`cookie.expires\` moved back, TTL kept), as in a real app where most requests read sessions saved earlier.`,
-    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests; CPU × bare: the median of per-round ratios to the bare server of the same framework (same round, back to back: steadier than req/s on a loaded machine). GC/10k req and alloc KB/req: from the server's `--trace-gc-nvp` lines (every server runs with it): scavenges and other collections per 10,000 requests, and the bytes V8 reports allocated between collections / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
+    "- CPU µs/req: the server process's `process.cpuUsage()` delta over the measured run / requests; CPU × bare: the median of per-round ratios to the bare server of the same framework (same round, back to back: steadier than req/s on a loaded machine). GC/10k req and alloc KB/req: from the server's `--trace-gc-nvp` lines (every server runs with it): scavenges and other collections per 10,000 requests, the main thread's GC pauses (their sum / requests: a scavenge costs what survives it, not what was allocated), and the bytes V8 reports allocated between collections / requests. Peak RSS: the server's `maxRSS`. Redis cmds/req: the commands the server's Redis client sent (counted at its `sendCommand`; a script is one command) / requests (INFO, CLUSTER and the like excluded). p50/p99 have autocannon's 1 ms resolution.",
     '',
     table(cells),
     '',
