@@ -1,4 +1,9 @@
-import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
+import type {
+  IncomingMessage,
+  OutgoingHttpHeader,
+  OutgoingHttpHeaders,
+  ServerResponse,
+} from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { NodeResponseHost } from '../engine/transport/node/node-host';
 import { BODY_HEADERS, asDataError, strictFailure } from '../engine/transport/strict-failure';
@@ -201,7 +206,9 @@ function sendId(
   moved: [name: string, before: unknown][],
 ): void {
   const res = reply.raw;
-  const before = res.getHeaders();
+  // Usually the raw response has no header yet (Fastify keeps them in the reply until it
+  // writes): then every raw header after step 3 is one step 3 wrote, and nothing need be copied.
+  const before: OutgoingHttpHeaders = res.getHeaderNames().length === 0 ? {} : res.getHeaders();
   const replyBefore = reply.getHeaders();
   commit.sendId(throwErrors);
   for (const name of res.getHeaderNames()) {

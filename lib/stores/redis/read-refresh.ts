@@ -15,7 +15,40 @@ export function readRefreshArgs(
   refresh: ReadRefresh,
   now: number,
   defaultTtl: number,
-): (string | number)[] {
+): readonly (string | number)[] {
+  // Requests within the same millisecond ask the same (three ISO dates cost a few µs each
+  // request): the last answer is reused.
+  const last = lastArgs;
+  if (
+    last !== undefined &&
+    last.now === now &&
+    last.maxAge === refresh.maxAge &&
+    last.margin === refresh.margin &&
+    last.defaultTtl === defaultTtl
+  ) {
+    return last.args;
+  }
+  const args = computeArgs(refresh, now, defaultTtl);
+  lastArgs = { now, maxAge: refresh.maxAge, margin: refresh.margin, defaultTtl, args };
+  return args;
+}
+
+/** The last arguments {@link readRefreshArgs} computed, with what they were computed for. */
+let lastArgs:
+  | {
+      now: number;
+      maxAge: number | null;
+      margin: number;
+      defaultTtl: number;
+      args: readonly (string | number)[];
+    }
+  | undefined;
+
+function computeArgs(
+  refresh: ReadRefresh,
+  now: number,
+  defaultTtl: number,
+): readonly (string | number)[] {
   const maxAge = refresh.maxAge;
   const head = `{"cookie":{"originalMaxAge":${maxAge === null ? 'null' : maxAge},"expires":`;
   if (maxAge === null) return [head, 'none', Math.ceil(defaultTtl * 1000), refresh.margin];
@@ -41,7 +74,7 @@ export type ReadRefreshReply = null | [0 | 1, string];
 export function readAndTouch(
   client: RedisCommands,
   key: string,
-  args: (string | number)[],
+  args: readonly (string | number)[],
 ): Promise<ReadRefreshReply> {
   const evalsha = client.evalsha as NonNullable<RedisCommands['evalsha']>;
   const run = client.eval as NonNullable<RedisCommands['eval']>;
