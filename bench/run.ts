@@ -528,7 +528,9 @@ interface Cell {
   /** Median of per-round CPU µs/req over the bare server's in the same round. */
   cpuVsBare: number;
   /** Scavenges and other GCs per 10,000 requests, GC pause µs per request. */
-  gcPer10k: { scavenges: number; markCompacts: number; pauseMicros: number };
+  gcPer10k: { scavenges: number; markCompacts: number };
+  /** Main-thread GC pause per request, µs (GC trace: whole-run sum / requests). */
+  gcPausePerRequest: number;
   /** Bytes allocated per request (GC trace: whole-run sum / requests). */
   allocatedPerRequest: number;
   maxRss: number;
@@ -598,8 +600,8 @@ function aggregate(scenario: Scenario, runs: Run[]): Cell[] {
       gcPer10k: {
         scavenges: (gcSum((g) => g.scavenges) * 10_000) / total,
         markCompacts: (gcSum((g) => g.markCompacts) * 10_000) / total,
-        pauseMicros: (gcSum((g) => g.pauseMs) * 1000) / total,
       },
+      gcPausePerRequest: (gcSum((g) => g.pauseMs) * 1000) / total,
       allocatedPerRequest: gcSum((g) => g.allocated) / total,
       maxRss: Math.max(...list.map((r) => r.maxRss)),
       commandsPerRequest: commands,
@@ -639,7 +641,7 @@ function table(cells: Cell[]): string {
   ];
   for (const c of cells) {
     lines.push(
-      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${c.info.store === 'none' ? '–' : fmt(c.cpuVsBare, 2)} | ${fmt(c.gcPer10k.scavenges, 1)} + ${fmt(c.gcPer10k.markCompacts, 1)} | ${fmt(c.gcPer10k.pauseMicros, 1)} | ${fmt(c.allocatedPerRequest / 1024, 1)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
+      `| ${c.scenario.id} | ${c.info.label} | ${fmt(c.rps)} | ${fmt(c.vsBare, 2)} | ${rangeText(c)} | ${fmt(c.vsExpressSession, 2)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.cpuPerRequest)} | ${c.info.store === 'none' ? '–' : fmt(c.cpuVsBare, 2)} | ${fmt(c.gcPer10k.scavenges, 1)} + ${fmt(c.gcPer10k.markCompacts, 1)} | ${fmt(c.gcPausePerRequest, 1)} | ${fmt(c.allocatedPerRequest / 1024, 1)} | ${fmt(c.maxRss / 1048576)} | ${commandsText(c.commandsPerRequest, c.info.store)} | ${c.errors} |`,
     );
   }
   return lines.join('\n');

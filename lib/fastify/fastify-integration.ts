@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SESSION_STATE, requestState, setRequestState } from '../engine/request-state';
+import { SESSION_STATE } from '../engine/request-state';
 import type {
   HttpAdapterIntegration,
   HttpAdapterSetup,
@@ -29,15 +29,20 @@ const INSTALLED = Symbol('nest-session.fastify.installed');
 type MarkedInstance = FastifyInstance & { [INSTALLED]?: true };
 
 /** The request properties mirrored from `request.raw` onto `FastifyRequest`. */
-const MIRRORED: readonly string[] = ['session', 'sessionID', 'sessionStore'];
+const MIRRORED: readonly (string | symbol)[] = [
+  'session',
+  'sessionID',
+  'sessionStore',
+  SESSION_STATE,
+];
 
-type RawRecord = Record<string, unknown>;
+type RawRecord = Record<string | symbol, unknown>;
 
 /**
  * An accessor of `FastifyRequest` that reads and writes `name` on `request.raw` (shared by
  * every request: declared once on Fastify's request prototype, so requests keep one shape).
  */
-function mirrorOf(name: string): { getter(): unknown; setter(value: unknown): void } {
+function mirrorOf(name: string | symbol): { getter(): unknown; setter(value: unknown): void } {
   return {
     getter(this: FastifyRequest) {
       return (this.raw as unknown as RawRecord)[name];
@@ -65,26 +70,14 @@ function decorateSessionRequest(instance: FastifyInstance): void {
       instance.decorateRequest(name, mirrorOf(name) as never);
   }
   for (const name of MIRRORED) {
-    if (instance.hasRequestDecorator(name)) {
+    if (instance.hasRequestDecorator(name as string)) {
       throw new Error(
         `nest-session: FastifyRequest already has "${String(name)}" (is @fastify/session or ` +
           '@fastify/secure-session registered too? SessionModule replaces them)',
       );
     }
-    instance.decorateRequest(name, mirrorOf(name) as never);
+    instance.decorateRequest(name as string, mirrorOf(name) as never);
   }
-  // The engine's state of the raw request, for what is handed the FastifyRequest (guards).
-  instance.decorateRequest(
-    SESSION_STATE as unknown as string,
-    {
-      getter(this: FastifyRequest) {
-        return requestState(this.raw);
-      },
-      setter(this: FastifyRequest, value: object) {
-        setRequestState(this.raw, value);
-      },
-    } as never,
-  );
 }
 
 /** The loader for an application without middie: the session middleware in an `onRequest` hook. */
@@ -92,7 +85,7 @@ function loaderHook(middleware: SessionMiddleware) {
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const raw = request.raw as IncomingMessage & RawRecord;
     // Already loaded for this request (by another module's engine): one session per request.
-    if (requestState(raw) !== undefined) return done();
+    if (raw[SESSION_STATE] !== undefined) return done();
     if (raw.protocol === undefined) raw.protocol = request.protocol;
     middleware.run(
       raw,
