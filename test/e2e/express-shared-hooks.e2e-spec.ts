@@ -14,7 +14,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { MemoryStore, SessionModule, type SessionRequest } from '../../lib';
-import { cookiePair } from './fixtures/cookies';
+import { cookiePair, sessionIdOf } from './fixtures/cookies';
+import nestSessionExpress = require('../../lib/express');
 
 const own = (target: object, key: string) => Object.prototype.hasOwnProperty.call(target, key);
 const store = new MemoryStore();
@@ -192,5 +193,86 @@ describe('shared request and response hooks on Express', () => {
     const cookie = cookiePair(res, 'sid');
     const peek = await request(server).get('/peek').set('Cookie', cookie).expect(200);
     expect(peek.body).toEqual({ n: 7, id: idOf(cookie) });
+  });
+});
+
+/**
+ * Two session middlewares on one request: the `nest-session/express` drop-in mounted before the
+ * module's install, each with its own cookie and store. As with two express-session
+ * middlewares, the second one leaves a request that already has a session alone; when a
+ * middleware between them took the session off the request, the second loads its own, and then
+ * both commits must still run: the first one's, kept for the application's shared response
+ * hooks, stays reachable after the second takes the request's state (and wraps the response
+ * itself).
+ */
+describe('two session middlewares on one Express request', () => {
+  const outerStore = new MemoryStore();
+  const innerStore = new MemoryStore();
+  const read = (s: MemoryStore, id: string) =>
+    new Promise<{ n?: number } | undefined>((resolve) => s.get(id, (_e, r) => resolve(r)));
+  let app: INestApplication;
+
+  @Controller()
+  class TwoController {
+    @Get('two')
+    two(@Req() req: Counted) {
+      req.session!.n = (req.session!.n ?? 0) + 1;
+      return { id: req.sessionID, n: req.session!.n };
+    }
+  }
+
+  @Module({
+    imports: [
+      SessionModule.forRoot({
+        secret: 'inner-secret-0123456789abcdef-0123456789',
+        store: innerStore,
+      }),
+    ],
+    controllers: [TwoController],
+  })
+  class TwoModule {}
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [TwoModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.use(
+      nestSessionExpress({
+        name: 'outer',
+        secret: 'outer-secret-0123456789abcdef-0123456789',
+        store: outerStore,
+        resave: false,
+        saveUninitialized: false,
+      }),
+    );
+    // `?drop=1`: take the outer session off the request before the module's middleware.
+    app.use((req: Request, _res: Response, next: NextFunction) => {
+      const counted = req as unknown as Counted;
+      counted.session!.n = 10;
+      if (req.query.drop === '1') counted.session = null;
+      next();
+    });
+    await app.init();
+  });
+  afterAll(() => app.close());
+
+  it('the second middleware leaves the first one’s session alone', async () => {
+    const res = await request(app.getHttpServer()).get('/two').expect(200);
+    const outer = sessionIdOf(cookiePair(res, 'outer'));
+    expect(res.body).toEqual({ id: outer, n: 11 });
+    expect(res.headers['set-cookie']).toHaveLength(1);
+    expect((await read(outerStore, outer))?.n).toBe(11);
+    expect(await read(innerStore, outer)).toBeUndefined();
+  });
+
+  it('with the session taken off in between, both commits run on the second session', async () => {
+    const res = await request(app.getHttpServer()).get('/two?drop=1').expect(200);
+    const inner = sessionIdOf(cookiePair(res, 'sid'));
+    expect(res.body).toEqual({ id: inner, n: 1 });
+    // The first commit ran, on the request's (second) session, as express-session's would: it
+    // sends that id in its own cookie, and saves through `req.sessionStore` (the second's store,
+    // as express-session's `session.save` does).
+    expect(sessionIdOf(cookiePair(res, 'outer'))).toBe(inner);
+    expect((await read(innerStore, inner))?.n).toBe(1);
+    expect(await read(outerStore, inner)).toBeUndefined();
   });
 });
