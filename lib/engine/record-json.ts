@@ -42,6 +42,22 @@ function dataJsonOf(json: string): string | undefined {
 }
 
 /**
+ * A record's JSON with its cookie's JSON replaced by `cookieJson`, spliced into the text: for
+ * JSON that `JSON.stringify` wrote, the same text as parsing it, assigning the cookie and
+ * serializing it again (the other values keep their text, which is what serializing them again
+ * would write), at the cost of one scan of the cookie. `undefined` when the text does not start
+ * with its cookie.
+ * @internal
+ */
+export function withCookieJson(json: string, cookieJson: string): string | undefined {
+  if (!json.startsWith(COOKIE_FIRST)) return undefined;
+  const end = closingBrace(json, COOKIE_FIRST.length - 1);
+  const next = json.charCodeAt(end + 1);
+  if (end < 0 || (next !== 0x2c && next !== 0x7d)) return undefined;
+  return '{"cookie":' + cookieJson + json.slice(end + 1);
+}
+
+/**
  * Parses a record a store wrote with `JSON.stringify`, and remembers the JSON of its data (the
  * text after the cookie) so that the engine need not serialize the record again for its
  * change detection ({@link fingerprintOfRecord}): re-serializing JSON that `JSON.stringify`

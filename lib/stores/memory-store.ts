@@ -2,7 +2,7 @@ import type { NodeCallback } from '../engine/node-callback';
 import type { SessionRecord } from '../engine/session-data';
 import { isStoredSession } from '../engine/session-origin';
 import { STORE_EXPIRED_EVENT, type StoreExpiredEvent } from '../engine/session-events';
-import { parseStoredRecord } from '../engine/record-json';
+import { parseStoredRecord, withCookieJson } from '../engine/record-json';
 import { applyPatch, type SessionPatch } from '../engine/session-patch';
 import { SessionStore } from './session-store';
 import { ownOperationBound, type StoreMethod } from '../engine/store/store-call';
@@ -56,6 +56,20 @@ function statedExpiry(json: string): number {
 
 function jsonOf(stored: Stored): string {
   return typeof stored === 'string' ? stored : stored.json;
+}
+
+/**
+ * A stored record's JSON with the session's cookie in place of its own: spliced into the text
+ * when the record starts with its cookie (as every record the store writes does), else parsed,
+ * changed and serialized again. Same text either way.
+ */
+function touchedJson(json: string, session: SessionRecord): string {
+  const cookieJson = JSON.stringify(session.cookie) as string | undefined;
+  const spliced = cookieJson === undefined ? undefined : withCookieJson(json, cookieJson);
+  if (spliced !== undefined) return spliced;
+  const stored = JSON.parse(json) as SessionRecord;
+  stored.cookie = session.cookie;
+  return JSON.stringify(stored);
 }
 
 function expiryOfStored(stored: Stored): number {
@@ -203,10 +217,8 @@ export class MemoryStore extends SessionStore {
     return answer(callback, (): void | false => {
       const entry = this.lookup(sid);
       if (!entry) return false;
-      const stored = JSON.parse(jsonOf(entry)) as SessionRecord;
-      stored.cookie = session.cookie;
       this.entries.delete(sid);
-      this.write(sid, JSON.stringify(stored), session);
+      this.write(sid, touchedJson(jsonOf(entry), session), session);
     });
   }
 

@@ -4,7 +4,11 @@
  * the engine compares it with the session's fingerprint at the end of the request.
  */
 import { fingerprint } from '../../../lib/engine/fingerprint';
-import { fingerprintOfRecord, parseStoredRecord } from '../../../lib/engine/record-json';
+import {
+  fingerprintOfRecord,
+  parseStoredRecord,
+  withCookieJson,
+} from '../../../lib/engine/record-json';
 import { Cookie } from '../../../lib/engine/cookie';
 import type { SessionRecord } from '../../../lib/engine/session-data';
 
@@ -68,5 +72,37 @@ describe('parseStoredRecord / fingerprintOfRecord', () => {
   it('computes the fingerprint of a record no store parsed', () => {
     const record = { cookie: { path: '/' }, a: 1 } as unknown as SessionRecord;
     expect(fingerprintOfRecord(record)).toBe('{"a":1}');
+  });
+});
+
+describe('withCookieJson', () => {
+  /** What MemoryStore#touch wrote before: parse, assign the cookie, serialize. */
+  const reserialized = (json: string, next: unknown) => {
+    const stored = JSON.parse(json) as Record<string, unknown>;
+    stored.cookie = next;
+    return JSON.stringify(stored);
+  };
+  const nextCookies: [string, unknown][] = [
+    ['a later cookie', cookie({ maxAge: 120_000, path: '/x}"', sameSite: 'lax' })],
+    ['a plain object', { path: '/' }],
+    ['null', null],
+  ];
+
+  describe.each(records)('%s', (_name, record) => {
+    it.each(nextCookies)('gives the re-serialized text for %s', (_c, next) => {
+      const json = JSON.stringify(record);
+      expect(withCookieJson(json, JSON.stringify(next))).toBe(reserialized(json, next));
+    });
+  });
+
+  it('declines text that does not start with its compact cookie', () => {
+    const texts = [
+      '{"0":"first","cookie":{"path":"/"},"a":1}',
+      '{"a":1,"cookie":{"path":"/"}}',
+      '{ "cookie": {"path":"/"}, "a": 1 }',
+      '{"cookie":{"path":"/"} ,"a":1}',
+      '{"cookie":{"path":"/"',
+    ];
+    for (const text of texts) expect(withCookieJson(text, '{}')).toBeUndefined();
   });
 });

@@ -130,6 +130,20 @@ describe('MemoryStore (callback API)', () => {
     });
   });
 
+  it('touch rewrites only the cookie of a record whose cookie is not first', async () => {
+    await memSet(store, 'a', { data: 'stored', ...rec() });
+    const newExp = new Date(Date.now() + 60000);
+    await new Promise((resolve) =>
+      store.touch('a', { cookie: { originalMaxAge: 60000, expires: newExp, path: '/' } }, resolve),
+    );
+    expect(store.sessions.a).toBe(
+      JSON.stringify({
+        data: 'stored',
+        cookie: { originalMaxAge: 60000, expires: newExp, path: '/' },
+      }),
+    );
+  });
+
   it('touch of an unknown ID does not create it', async () => {
     await new Promise((resolve) => store.touch('ghost', rec(), resolve));
     expect(await memGet(store, 'ghost')).toBeUndefined();
