@@ -208,8 +208,8 @@ describe('shared request and response hooks on Express', () => {
 describe('two session middlewares on one Express request', () => {
   const outerStore = new MemoryStore();
   const innerStore = new MemoryStore();
-  const read = (s: MemoryStore, id: string) =>
-    new Promise<{ n?: number } | undefined>((resolve) => s.get(id, (_e, r) => resolve(r)));
+  const read = async (s: MemoryStore, id: string) =>
+    (await s.get(id)) as { n?: number } | undefined;
   let app: INestApplication;
 
   @Controller()
