@@ -28,16 +28,25 @@ function closingBrace(json: string, start: number): number {
 }
 
 /**
+ * Index of the `}` closing the cookie a record's JSON starts with (as the engine's sessions
+ * serialize), when the record goes on (`,`) or ends (`}`) right after it; else -1.
+ */
+function leadingCookieEnd(json: string): number {
+  if (!json.startsWith(COOKIE_FIRST)) return -1;
+  const end = closingBrace(json, COOKIE_FIRST.length - 1);
+  if (end < 0) return -1;
+  const next = json.charCodeAt(end + 1);
+  return next === 0x2c || next === 0x7d ? end : -1;
+}
+
+/**
  * The session data's JSON without the cookie, cut out of a record's JSON that starts with its
- * cookie (as the engine's sessions serialize), or undefined when it does not.
+ * cookie, or undefined when it does not.
  */
 function dataJsonOf(json: string): string | undefined {
-  if (!json.startsWith(COOKIE_FIRST)) return undefined;
-  const end = closingBrace(json, COOKIE_FIRST.length - 1);
+  const end = leadingCookieEnd(json);
   if (end < 0) return undefined;
-  const next = json.charCodeAt(end + 1);
-  if (next === 0x7d) return end + 2 === json.length ? '{}' : undefined;
-  if (next !== 0x2c) return undefined;
+  if (json.charCodeAt(end + 1) === 0x7d) return end + 2 === json.length ? '{}' : undefined;
   return '{' + json.slice(end + 2);
 }
 
@@ -50,11 +59,8 @@ function dataJsonOf(json: string): string | undefined {
  * @internal
  */
 export function withCookieJson(json: string, cookieJson: string): string | undefined {
-  if (!json.startsWith(COOKIE_FIRST)) return undefined;
-  const end = closingBrace(json, COOKIE_FIRST.length - 1);
-  const next = json.charCodeAt(end + 1);
-  if (end < 0 || (next !== 0x2c && next !== 0x7d)) return undefined;
-  return '{"cookie":' + cookieJson + json.slice(end + 1);
+  const end = leadingCookieEnd(json);
+  return end < 0 ? undefined : '{"cookie":' + cookieJson + json.slice(end + 1);
 }
 
 /**
